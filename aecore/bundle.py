@@ -1,0 +1,207 @@
+"""Model bundles: one ZIP file holding JSON (configs, preprocessing, history) and safetensors (weights,
+data, codes, map). Nothing in a bundle is ever executed: no pickle, no torch.load; every member is
+parsed as JSON, safetensors or Parquet and checked against the config before use.
+
+Members: manifest.json, model.json, weights.safetensors, and optionally dataset.json + meta.parquet +
+arrays.safetensors (X, codes, xy, errors)."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.numpy import load as np_load, save as np_save
+from safetensors.torch import load as torch_load, save as torch_save
+
+from .dataset import Dataset, preprocessor_from_json
+from .errors import BundleError
+from .estimator import Autoencoder, pick_device
+from .limits import DEFAULT_LIMITS, Limits
+from .models import ModelConfig, build_network
+from .training import TrainResult
+
+FORMAT, VERSION = "aecore-bundle", 1
+SUFFIX = ".aebundle"
+KNOWN_MEMBERS = {"manifest.json", "model.json", "weights.safetensors", "dataset.json", "meta.parquet",
+                 "arrays.safetensors"}
+ARRAY_NAMES = ("X", "codes", "xy", "errors")
+
+
+@dataclass
+class Bundle:
+    """What load_bundle returns. Arrays are None when the bundle was saved without them."""
+    model: Autoencoder
+    dataset: Dataset | None = None
+    codes: np.ndarray | None = None
+    xy: np.ndarray | None = None
+    errors: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+
+def save_bundle(path_or_file, model: Autoencoder, dataset: Dataset | None = None, codes=None, xy=None, errors=None,
+                extra: dict | None = None) -> bytes | None:
+    """Write a bundle to a path or a binary file; with path_or_file=None return the bytes."""
+    if not hasattr(model, "network_"):
+        raise BundleError("Only a trained model can be saved: call fit() first.")
+    buf = io.BytesIO()
+    state = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
+    model_json = {
+        "params": model.get_params(),
+        "config": model.config_.to_json(),
+        "input_shape": list(model.input_shape_),
+        "history": model.history_,
+        "result": model.result_.to_json(),
+        "split": {k: v.tolist() for k, v in model.split_.items()},
+    }
+    manifest = {"format": FORMAT, "version": VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "extra": extra or {}}
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+        zf.writestr("model.json", json.dumps(model_json))
+        zf.writestr("weights.safetensors", torch_save(state))
+        arrays = {}
+        if dataset is not None:
+            zf.writestr("dataset.json", json.dumps({"name": dataset.name, "label": dataset.label,
+                                                    "report": dataset.report,
+                                                    "preprocessing": dataset.preprocessor.to_json()}))
+            meta = io.BytesIO()
+            dataset.meta.to_parquet(meta, index=False)
+            zf.writestr("meta.parquet", meta.getvalue())
+            arrays["X"] = np.ascontiguousarray(dataset.X, dtype=np.float32)
+        for key, value in (("codes", codes), ("xy", xy), ("errors", errors)):
+            if value is not None:
+                arrays[key] = np.ascontiguousarray(value, dtype=np.float32)
+        if arrays:
+            zf.writestr("arrays.safetensors", np_save(arrays))
+    data = buf.getvalue()
+    if path_or_file is None:
+        return data
+    if hasattr(path_or_file, "write"):
+        path_or_file.write(data)
+    else:
+        with open(path_or_file, "wb") as fh:
+            fh.write(data)
+    return None
+
+
+def _fail(why: str) -> BundleError:
+    return BundleError(f"This is not a usable model bundle: {why}. Load a .aebundle file saved by this app "
+                       "(Download model) or by `python -m aecore train`.")
+
+
+def _read_zip(source, limits: Limits) -> dict[str, bytes]:
+    from .sources import read_bytes
+    from .errors import DataError
+    try:
+        data, _ = read_bytes(source, limits.max_bundle_bytes, "model bundle")
+    except DataError as exc:
+        raise BundleError(str(exc)) from None
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+        raise _fail("the file is not a ZIP archive") from None
+    names = {i.filename for i in infos}
+    if "manifest.json" not in names:
+        raise _fail("it has no manifest.json")
+    unknown = names - KNOWN_MEMBERS
+    if unknown:
+        raise _fail(f"it contains unexpected members ({', '.join(sorted(unknown)[:3])})")
+    if sum(i.file_size for i in infos) > limits.max_bundle_bytes:
+        raise _fail(f"it would inflate past the {limits.max_bundle_bytes / 2**20:,.0f} MB limit")
+    members = {}
+    try:
+        for info in infos:
+            with zf.open(info) as fh:
+                content = fh.read(limits.max_bundle_bytes + 1)
+            if len(content) > limits.max_bundle_bytes:
+                raise _fail("a member is larger than its header says")
+            members[info.filename] = content
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _fail(f"the archive is damaged ({exc})") from None
+    return members
+
+
+def _json(members: dict, name: str) -> dict:
+    try:
+        value = json.loads(members[name].decode("utf-8"))
+    except KeyError:
+        raise _fail(f"{name} is missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _fail(f"{name} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise _fail(f"{name} is not a JSON object")
+    return value
+
+
+def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -> Bundle:
+    """Read a bundle from a path, bytes or a binary file. Raises BundleError for anything else."""
+    members = _read_zip(source, limits)
+    manifest = _json(members, "manifest.json")
+    if manifest.get("format") != FORMAT:
+        raise _fail("its manifest does not name the aecore bundle format")
+    if manifest.get("version") != VERSION:
+        raise _fail(f"it is format version {manifest.get('version')!r}; this app reads version {VERSION}")
+    spec = _json(members, "model.json")
+    try:
+        params = {k: v for k, v in spec["params"].items() if k in Autoencoder.PARAMS}
+        model = Autoencoder(**params)
+        model.config_ = ModelConfig(**spec["config"])
+        model.input_shape_ = tuple(int(s) for s in spec["input_shape"])
+        model.history_ = list(spec.get("history", []))
+        model.result_ = TrainResult(**spec["result"])
+        model.split_ = {k: np.asarray(v, dtype=np.int64) for k, v in spec["split"].items()}
+        if tuple(model.config_.input_shape) != model.input_shape_:
+            raise ValueError("input shapes disagree")
+        net = build_network(model.config_)
+    except BundleError:
+        raise
+    except Exception as exc:  # any malformed field: wrong keys, types or values
+        raise _fail(f"model.json is malformed ({type(exc).__name__}: {exc})") from None
+    try:
+        state = torch_load(members["weights.safetensors"])
+        net.load_state_dict(state, strict=True)
+    except KeyError:
+        raise _fail("weights.safetensors is missing") from None
+    except (SafetensorError, RuntimeError, ValueError) as exc:
+        raise _fail(f"its weights do not fit the model it describes ({str(exc).splitlines()[0][:200]})") from None
+    model.device_ = pick_device(device)
+    model.network_ = net.to(model.device_).eval()
+
+    arrays: dict[str, np.ndarray] = {}
+    if "arrays.safetensors" in members:
+        try:
+            arrays = dict(np_load(members["arrays.safetensors"]))
+        except (SafetensorError, ValueError) as exc:
+            raise _fail(f"arrays.safetensors is damaged ({exc})") from None
+    dataset = None
+    if "dataset.json" in members:
+        ds = _json(members, "dataset.json")
+        try:
+            pre = preprocessor_from_json(ds["preprocessing"])
+            meta = pd.read_parquet(io.BytesIO(members["meta.parquet"]))
+            X = arrays["X"]
+        except Exception as exc:
+            raise _fail(f"its dataset is incomplete or malformed ({type(exc).__name__})") from None
+        if tuple(X.shape[1:]) != model.input_shape_ or len(meta) != len(X):
+            raise _fail("its data does not match the model's input shape")
+        label = ds.get("label") if ds.get("label") in meta.columns else None
+        dataset = Dataset(X, meta, pre, name=str(ds.get("name", "data")), label=label,
+                          report=[str(r) for r in ds.get("report", [])])
+    n = len(dataset.X) if dataset is not None else None
+    expected_cols = {"codes": model.config_.latent_dim, "xy": 2}
+    for key in ("codes", "xy", "errors"):
+        value = arrays.get(key)
+        if value is None:
+            continue
+        if n is not None and len(value) != n:
+            raise _fail(f"its {key} have {len(value)} rows but its data has {n}")
+        if key in expected_cols and (value.ndim != 2 or value.shape[1] != expected_cols[key]):
+            raise _fail(f"its {key} have shape {value.shape}")
+    return Bundle(model, dataset, arrays.get("codes"), arrays.get("xy"), arrays.get("errors"), manifest)

@@ -1,0 +1,152 @@
+"""Command line: `python -m aecore train|encode|info`. Errors are one line on stderr and exit code 2;
+progress goes to stderr, results to stdout or the --out file."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .baseline import compare_with_pca
+from .bundle import load_bundle, save_bundle
+from .dataset import Dataset, TablePreprocessor
+from .errors import AecoreError, DataError
+from .estimator import Autoencoder
+from .export import codes_frame, to_csv_bytes
+from .images import IMAGE_SUFFIXES, load_images
+from .models import MODEL_NAMES
+from .projection import PROJECTIONS, place_on_map, project
+from .samples import SAMPLES, load_sample
+from .tables import read_csv
+
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
+
+
+def is_table(path: str) -> bool:
+    return Path(path).suffix.lower() in TABLE_SUFFIXES
+
+
+def load_data(source: str, label: str | None = None) -> Dataset:
+    """A CSV, an image/folder/ZIP, or sample:NAME."""
+    if source.startswith("sample:"):
+        return load_sample(source.split(":", 1)[1])
+    if not Path(source).exists():
+        raise DataError(f"Cannot find '{source}'. Give a CSV file, an image, a folder or ZIP of images, or "
+                        f"sample:NAME ({', '.join(SAMPLES)}).")
+    if is_table(source):
+        from .tables import load_table
+        return load_table(source, label=label)
+    if Path(source).is_dir() or Path(source).suffix.lower() in IMAGE_SUFFIXES | {".zip"}:
+        return load_images(source, name=Path(source).stem)
+    raise DataError(f"'{source}' is neither a CSV ({', '.join(sorted(TABLE_SUFFIXES))}) nor images or a ZIP of images.")
+
+
+def data_for_bundle(source: str, bundle) -> Dataset:
+    """Prepare new data exactly as the bundle's training data was prepared."""
+    pre = bundle.dataset.preprocessor if bundle.dataset is not None else None
+    if source.startswith("sample:") or pre is None:
+        return load_data(source)
+    if isinstance(pre, TablePreprocessor):
+        df, name, report = read_csv(source)
+        missing = [c for c in pre.columns if c not in df.columns]
+        if missing:
+            raise DataError(f"'{name}' lacks the column(s) the model was trained on: {', '.join(missing)}.")
+        label = bundle.dataset.label if bundle.dataset.label in df.columns else None
+        return Dataset(pre.transform(df), df, pre, name, label, report)
+    return load_images(source, size=(pre.width, pre.height), mode=pre.mode, name=Path(source).stem)
+
+
+def cmd_train(args) -> int:
+    data = load_data(args.data, args.label)
+    for line in data.report:
+        print(line, file=sys.stderr)
+    model = Autoencoder(model=args.model, latent_dim=args.latent, epochs=args.epochs, seed=args.seed,
+                        max_seconds=args.max_seconds)
+
+    def progress(r):
+        val = f" val {r.val_loss:.5f}" if r.val_loss is not None else ""
+        print(f"epoch {r.epoch}/{r.epochs} train {r.train_loss:.5f}{val} ({r.elapsed:.1f} s)", file=sys.stderr)
+
+    model.fit(data, callback=progress)
+    print(model.result_.message, file=sys.stderr)
+    codes = model.transform(data)
+    errors = model.reconstruction_error(data)
+    xy = None if args.projection == "none" else project(codes, args.projection)
+    cmp = compare_with_pca(model, data)
+    save_bundle(args.out, model, data, codes=codes, xy=xy, errors=errors, extra={"pca": cmp})
+    print(f"test MSE {cmp['ae_mse']:.5f} vs PCA-{model.latent_dim} {cmp['pca_mse']:.5f} "
+          f"({cmp['ratio']:.2f}x) on {cmp['n_test']} held-out rows; saved {args.out}")
+    return 0
+
+
+def cmd_encode(args) -> int:
+    bundle = load_bundle(args.bundle)
+    data = data_for_bundle(args.data, bundle)
+    codes = bundle.model.transform(data)
+    errors = bundle.model.reconstruction_error(data)
+    xy = None
+    if bundle.codes is not None and bundle.xy is not None:
+        xy = place_on_map(bundle.codes, bundle.xy, codes)
+    frame = codes_frame(codes, xy, errors, data.labels)
+    Path(args.out).write_bytes(to_csv_bytes(frame))
+    print(f"wrote {len(frame):,} rows to {args.out}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    b = load_bundle(args.bundle)
+    m = b.model
+    info = {
+        "created": b.info.get("created"),
+        "model": m.model, "latent_dim": m.config_.latent_dim, "input_shape": list(m.input_shape_),
+        "backbone": m.config_.backbone, "objective": m.config_.objective, "hidden": m.config_.hidden,
+        "training": m.result_.message, "epochs_run": m.result_.epochs_run,
+        "data": None if b.dataset is None else {"name": b.dataset.name, "kind": b.dataset.kind, "rows": b.dataset.n,
+                                                "label": b.dataset.label},
+        "has_codes": b.codes is not None, "has_map": b.xy is not None,
+        "pca_comparison": b.info.get("extra", {}).get("pca"),
+    }
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m aecore", description="Train and use autoencoders from the shell.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model on DATA and save a bundle")
+    t.add_argument("data", help="a CSV, an image, a folder or ZIP of images, or sample:NAME")
+    t.add_argument("--model", default="dense", choices=MODEL_NAMES)
+    t.add_argument("--latent", type=int, default=8, help="latent size (default 8)")
+    t.add_argument("--epochs", type=int, default=None, help="default: about 4,000 optimizer steps, 20-400 epochs")
+    t.add_argument("--label", default=None, help="CSV column used as label (never a feature)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-seconds", type=float, default=None, help="stop training after this many seconds")
+    t.add_argument("--projection", default="umap", choices=[*PROJECTIONS, "none"], help="map stored in the bundle")
+    t.add_argument("--out", required=True, help="bundle path, e.g. model.aebundle")
+    t.set_defaults(run=cmd_train)
+    e = sub.add_parser("encode", help="write codes, map position and error of DATA as CSV")
+    e.add_argument("bundle")
+    e.add_argument("data", help="data prepared like the model's training data (same columns or image kind)")
+    e.add_argument("--out", required=True)
+    e.set_defaults(run=cmd_encode)
+    i = sub.add_parser("info", help="describe a bundle")
+    i.add_argument("bundle")
+    i.set_defaults(run=cmd_info)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except AecoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 2

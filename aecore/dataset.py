@@ -1,0 +1,211 @@
+"""The `Dataset` every loader returns, and the fitted preprocessing that maps rows to features and back.
+
+A Dataset holds model-ready float32 features, the original rows as metadata (for colouring, hover and
+export), and a report of what the loader dropped or changed and why. Preprocessors are plain data:
+they serialise to JSON (for bundles) and invert a decoded feature vector into original units."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class NumericColumn:
+    name: str
+    mean: float
+    std: float
+    fill: float  # replaces missing, unparsable and infinite values (the training median)
+    kind: str = "number"  # "number" | "bool" | "datetime" (seconds since 1970, UTC)
+
+
+@dataclass
+class CategoricalColumn:
+    name: str
+    categories: list[str]
+
+
+class TablePreprocessor:
+    """Standardise numeric columns, one-hot encode categorical ones; invert both.
+
+    Feature layout: numeric columns first (one feature each, in `numeric` order), then one block of
+    len(categories) features per categorical column."""
+
+    kind = "table"
+
+    def __init__(self, numeric: list[NumericColumn], categorical: list[CategoricalColumn]):
+        self.numeric = numeric
+        self.categorical = categorical
+
+    @property
+    def n_features(self) -> int:
+        return len(self.numeric) + sum(len(c.categories) for c in self.categorical)
+
+    @property
+    def feature_names(self) -> list[str]:
+        names = [c.name for c in self.numeric]
+        for c in self.categorical:
+            names += [f"{c.name}={v}" for v in c.categories]
+        return names
+
+    @property
+    def columns(self) -> list[str]:
+        """The original columns the features come from, in feature order."""
+        return [c.name for c in self.numeric] + [c.name for c in self.categorical]
+
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        """Encode raw rows holding the source columns. Missing, unparsable or infinite numbers take
+        the column's fill value; a category not seen in training encodes as an all-zero block."""
+        n = len(df)
+        out = np.zeros((n, self.n_features), dtype=np.float32)
+        for j, col in enumerate(self.numeric):
+            values = numeric_values(df[col.name], col.kind)
+            values[~np.isfinite(values)] = col.fill
+            out[:, j] = (values - col.mean) / col.std
+        j = len(self.numeric)
+        for col in self.categorical:
+            values = category_values(df[col.name])
+            for k, cat in enumerate(col.categories):
+                out[:, j + k] = values == cat
+            j += len(col.categories)
+        return out
+
+    def inverse_transform(self, X: np.ndarray) -> pd.DataFrame:
+        """Decoded features (n, n_features) -> DataFrame in original units and categories.
+
+        A categorical column's value is the argmax of its block; `<col> (p)` holds that category's
+        share of the block's (clipped, normalised) mass, a rough confidence in [0, 1]."""
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        data: dict[str, Any] = {}
+        for j, col in enumerate(self.numeric):
+            values = X[:, j] * col.std + col.mean
+            if col.kind == "bool":
+                data[col.name] = values >= 0.5
+            elif col.kind == "datetime":
+                data[col.name] = pd.to_datetime(values, unit="s", utc=True)
+            else:
+                data[col.name] = values
+        j = len(self.numeric)
+        for col in self.categorical:
+            block = np.clip(X[:, j : j + len(col.categories)], 0.0, None)
+            best = block.argmax(axis=1)
+            total = block.sum(axis=1)
+            share = np.where(total > 0, block[np.arange(len(X)), best] / np.where(total > 0, total, 1), 0.0)
+            data[col.name] = np.asarray(col.categories, dtype=object)[best]
+            data[f"{col.name} (p)"] = share
+            j += len(col.categories)
+        return pd.DataFrame(data)
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "numeric": [vars(c) for c in self.numeric],
+            "categorical": [vars(c) for c in self.categorical],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TablePreprocessor":
+        return cls([NumericColumn(**c) for c in d["numeric"]], [CategoricalColumn(**c) for c in d["categorical"]])
+
+
+MISSING = "(missing)"
+
+
+def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
+    """A column as float64 (a fresh array): datetimes in seconds since 1970 (UTC), booleans as 0/1,
+    anything unparsable as NaN."""
+    if kind == "datetime":
+        ts = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+        return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+    if kind == "bool":
+        lowered = series.astype(str).str.strip().str.lower()
+        mapped = lowered.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0, "yes": 1.0, "no": 0.0})
+        return mapped.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan).copy()
+
+
+def category_values(series: pd.Series) -> np.ndarray:
+    """A column as strings, missing values as MISSING."""
+    return series.astype(object).where(series.notna(), MISSING).astype(str).str.strip().to_numpy()
+
+
+class ImagePreprocessor:
+    """Images as (C, H, W) float32 in [0, 1]; the inverse clips and keeps that layout."""
+
+    kind = "image"
+
+    def __init__(self, height: int, width: int, channels: int):
+        self.height, self.width, self.channels = int(height), int(width), int(channels)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.height, self.width)
+
+    @property
+    def n_features(self) -> int:
+        return self.channels * self.height * self.width
+
+    @property
+    def mode(self) -> str:
+        return "L" if self.channels == 1 else "RGB"
+
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(np.asarray(X, dtype=np.float32).reshape((-1, *self.shape)), 0.0, 1.0)
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "height": self.height, "width": self.width, "channels": self.channels}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "ImagePreprocessor":
+        return cls(d["height"], d["width"], d["channels"])
+
+
+def preprocessor_from_json(d: dict):
+    kinds = {"table": TablePreprocessor, "image": ImagePreprocessor}
+    if not isinstance(d, dict) or d.get("kind") not in kinds:
+        raise ValueError("unknown preprocessing kind")
+    return kinds[d["kind"]].from_json(d)
+
+
+@dataclass
+class Dataset:
+    """Model-ready data plus everything needed to explain it.
+
+    X: float32, (n, d) for tables or (n, C, H, W) for images.
+    meta: one row per sample, index 0..n-1: the original table, or file/label for images.
+    label: the meta column used as label/colour by default, or None.
+    report: human-readable lines on what was dropped, imputed or converted."""
+
+    X: np.ndarray
+    meta: pd.DataFrame
+    preprocessor: TablePreprocessor | ImagePreprocessor
+    name: str = "data"
+    label: str | None = None
+    report: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.preprocessor.kind
+
+    @property
+    def n(self) -> int:
+        return len(self.X)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.X.shape[1:])
+
+    @property
+    def labels(self) -> pd.Series | None:
+        return self.meta[self.label] if self.label else None
+
+    def decode_rows(self, X: np.ndarray):
+        """Features -> what a person reads: a DataFrame (tables) or (n, C, H, W) images."""
+        return self.preprocessor.inverse_transform(X)
+
+    def subset(self, rows: np.ndarray) -> "Dataset":
+        rows = np.asarray(rows)
+        return Dataset(self.X[rows], self.meta.iloc[rows].reset_index(drop=True), self.preprocessor,
+                       self.name, self.label, list(self.report))

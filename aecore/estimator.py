@@ -1,0 +1,242 @@
+"""`Autoencoder`: the scikit-learn-style estimator the UI, CLI and benchmarks use.
+
+__init__ only stores parameters; `fit` validates once, builds the network, splits the rows into
+train / validation (early stopping) / test (the honest figure), and trains; learned state ends in `_`."""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .dataset import Dataset
+from .errors import ConfigError, DataError
+from .models import MODEL_NAMES, ModelConfig, Network, Variational, build_network, resolve_model
+from .training import EpochReport, TrainResult, TrainSettings, batched, train
+
+DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
+MIN_EPOCHS, MAX_EPOCHS = 20, 400
+
+
+def default_epochs(n_train: int, batch_size: int) -> int:
+    """Enough epochs for about DEFAULT_STEPS optimizer steps, within [MIN_EPOCHS, MAX_EPOCHS]:
+    small data gets many cheap epochs, large data fewer; early stopping ends either when it stalls."""
+    steps_per_epoch = max(1, math.ceil(n_train / batch_size))
+    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(DEFAULT_STEPS / steps_per_epoch))))
+
+
+def as_array(X) -> np.ndarray:
+    """Dataset or array -> float32 array (n, d) or (n, C, H, W). Validated once, here."""
+    arr = X.X if isinstance(X, Dataset) else X
+    try:
+        arr = np.asarray(arr, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise DataError("The data must be numbers: a Dataset, or an array of shape (n, d), (n, H, W) or (n, C, H, W).") from None
+    if arr.ndim == 3:
+        arr = arr[:, None]
+    if arr.ndim not in (2, 4):
+        raise DataError(f"Expected an array of shape (n, d), (n, H, W) or (n, C, H, W); got shape {arr.shape}.")
+    if not np.isfinite(arr).all():
+        raise DataError("The data contains NaN or infinite values. Load it through load_table/load_images, "
+                        "which impute them, or clean them first.")
+    return arr
+
+
+def pick_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Autoencoder:
+    """An autoencoder as a transformer: fit, transform (encode), inverse_transform (decode).
+
+    model: one of MODEL_NAMES ("dense", "conv", "denoising", "sparse", "vae", "conv-vae", ...).
+    epochs: None picks default_epochs() for the data size. hidden: dense widths or conv channels
+    (None: [512, 256] dense, [32, 64, 128] conv). recon: "auto" uses binary cross-entropy for data in
+    [0, 1] (pixels) and MSE otherwise."""
+
+    def __init__(self, model: str = "dense", latent_dim: int = 8, epochs: int | None = None, batch_size: int = 128,
+                 lr: float = 1e-3, hidden: list[int] | None = None, validation: float = 0.1, test: float = 0.1,
+                 patience: int = 20, seed: int = 0, noise: str = "gaussian", noise_level: float = 0.2,
+                 sparsity: float = 1e-3, beta: float = 1.0, recon: str = "auto", weight_decay: float = 0.0,
+                 max_seconds: float | None = None, threads: int | None = None, device: str = "auto"):
+        self.model = model
+        self.latent_dim = latent_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.hidden = hidden
+        self.validation = validation
+        self.test = test
+        self.patience = patience
+        self.seed = seed
+        self.noise = noise
+        self.noise_level = noise_level
+        self.sparsity = sparsity
+        self.beta = beta
+        self.recon = recon
+        self.weight_decay = weight_decay
+        self.max_seconds = max_seconds
+        self.threads = threads
+        self.device = device
+
+    # -- scikit-learn plumbing -------------------------------------------------------------------
+    PARAMS = ["model", "latent_dim", "epochs", "batch_size", "lr", "hidden", "validation", "test", "patience", "seed",
+              "noise", "noise_level", "sparsity", "beta", "recon", "weight_decay", "max_seconds", "threads", "device"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {p: getattr(self, p) for p in self.PARAMS}
+
+    def set_params(self, **params) -> "Autoencoder":
+        for key, value in params.items():
+            if key not in self.PARAMS:
+                raise ConfigError(f"Unknown parameter '{key}'. Valid: {', '.join(self.PARAMS)}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Autoencoder(model={self.model!r}, latent_dim={self.latent_dim})"
+
+    # -- validation ------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise ConfigError(f"Unknown model '{self.model}'. Choose one of: {', '.join(MODEL_NAMES)}.")
+        if not isinstance(self.latent_dim, (int, np.integer)) or not 1 <= self.latent_dim <= 1024:
+            raise ConfigError(f"latent_dim must be a whole number from 1 to 1024; got {self.latent_dim!r}.")
+        if self.epochs is not None and (not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1):
+            raise ConfigError(f"epochs must be a positive whole number (or None for the default); got {self.epochs!r}.")
+        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
+            raise ConfigError(f"batch_size must be a positive whole number; got {self.batch_size!r}.")
+        if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 10):
+            raise ConfigError(f"lr (learning rate) must be a number between 0 and 10; got {self.lr!r}.")
+        for name in ("validation", "test"):
+            if not 0 <= getattr(self, name) < 0.5:
+                raise ConfigError(f"{name} is the share of rows held out; it must be in [0, 0.5). Got {getattr(self, name)!r}.")
+        if self.noise not in ("gaussian", "masking"):
+            raise ConfigError(f"noise must be 'gaussian' or 'masking'; got {self.noise!r}.")
+        if self.recon not in ("auto", "mse", "bce"):
+            raise ConfigError(f"recon must be 'auto', 'mse' or 'bce'; got {self.recon!r}.")
+
+    def _config(self, X: np.ndarray) -> ModelConfig:
+        is_image = X.ndim == 4
+        backbone, objective = resolve_model(self.model, is_image)
+        unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
+        output = "sigmoid" if unit and is_image else "linear"
+        recon = self.recon if self.recon != "auto" else ("bce" if output == "sigmoid" else "mse")
+        if recon == "bce" and output != "sigmoid":
+            raise ConfigError("recon='bce' needs images with pixel values in [0, 1]; use 'mse' for tables.")
+        hidden = list(self.hidden) if self.hidden else ([32, 64, 128] if backbone == "conv" else [512, 256])
+        return ModelConfig(backbone, objective, list(X.shape[1:]), int(self.latent_dim), hidden, output, recon,
+                           self.noise, float(self.noise_level), float(self.sparsity), float(self.beta))
+
+    def _split(self, n: int) -> dict:
+        """Seeded train / validation / test rows. Small data (< 20 rows) trains on everything."""
+        rng = np.random.default_rng(self.seed)
+        perm = rng.permutation(n)
+        n_test = int(round(self.test * n)) if n >= 20 else 0
+        n_val = int(round(self.validation * n)) if n >= 20 else 0
+        return {"test": np.sort(perm[:n_test]), "val": np.sort(perm[n_test:n_test + n_val]),
+                "train": np.sort(perm[n_test + n_val:])}
+
+    # -- fit / transform -------------------------------------------------------------------------
+    def fit(self, X, y=None, callback: Callable[[EpochReport], None] | None = None,
+            cancel: threading.Event | None = None) -> "Autoencoder":
+        """Train on X (a Dataset or array). callback(EpochReport) hears every epoch; setting `cancel`
+        stops within one batch and keeps the best weights so far. Divergence keeps the last good weights
+        and is reported in result_ (status 'diverged'), not raised."""
+        self._check_params()
+        arr = as_array(X)
+        if len(arr) < 2:
+            raise DataError(f"An autoencoder needs at least 2 rows to train; got {len(arr)}.")
+        torch.set_num_threads(self.threads or os.cpu_count() or 1)
+        self.device_ = pick_device(self.device)
+        self.config_ = self._config(arr)
+        torch.manual_seed(self.seed)
+        self.network_ = build_network(self.config_).to(self.device_)
+        self.split_ = self._split(len(arr))
+        self.input_shape_ = tuple(arr.shape[1:])
+        X_all = torch.from_numpy(arr).to(self.device_)
+        X_train = X_all[torch.from_numpy(self.split_["train"]).to(self.device_)]
+        X_val = X_all[torch.from_numpy(self.split_["val"]).to(self.device_)] if len(self.split_["val"]) else None
+        epochs = self.epochs or default_epochs(len(X_train), self.batch_size)
+        settings = TrainSettings(epochs, self.batch_size, float(self.lr), float(self.weight_decay), self.patience,
+                                 self.max_seconds, self.seed)
+        self.history_, self.result_ = train(self.network_, X_train, X_val, settings, callback, cancel)
+        return self
+
+    def _check_fitted(self) -> Network:
+        if not hasattr(self, "network_"):
+            raise ConfigError("This Autoencoder is not trained yet: call fit(X) first (or load a bundle).")
+        return self.network_
+
+    def _tensor(self, X) -> torch.Tensor:
+        arr = as_array(X)
+        if tuple(arr.shape[1:]) != tuple(self.input_shape_):
+            raise DataError(f"The model expects rows of shape {tuple(self.input_shape_)}; got {tuple(arr.shape[1:])}. "
+                            "Use data prepared the same way as the training data.")
+        return torch.from_numpy(arr).to(self.device_)
+
+    def transform(self, X) -> np.ndarray:
+        """Encode: (n, *shape) -> (n, latent_dim). A VAE gives the posterior mean."""
+        net = self._check_fitted()
+        return batched(net.encode, self._tensor(X)).cpu().numpy()
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Decode: (n, latent_dim) -> (n, *shape), in the model's feature space."""
+        net = self._check_fitted()
+        Z = np.asarray(Z, dtype=np.float32).reshape(-1, self.config_.latent_dim)
+        return batched(net.decode, torch.from_numpy(Z).to(self.device_)).cpu().numpy()
+
+    def fit_transform(self, X, y=None, **kw) -> np.ndarray:
+        return self.fit(X, **kw).transform(X)
+
+    def reconstruct(self, X) -> np.ndarray:
+        net = self._check_fitted()
+        return batched(lambda x: net.decode(net.encode(x)), self._tensor(X)).cpu().numpy()
+
+    def reconstruction_error(self, X) -> np.ndarray:
+        """Mean squared error per row, over all features: the anomaly score."""
+        net = self._check_fitted()
+        err = batched(lambda x: ((net.decode(net.encode(x)) - x) ** 2).flatten(1).mean(1), self._tensor(X))
+        return err.cpu().numpy().astype(np.float64)
+
+    # -- VAE extras ------------------------------------------------------------------------------
+    def _vae(self) -> Variational:
+        net = self._check_fitted()
+        if not isinstance(net, Variational):
+            raise ConfigError(f"Sampling and KL need a variational model; this one is '{self.model}'.")
+        return net
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """Decode n codes drawn from the prior N(0, I): (n, *shape)."""
+        self._vae()
+        rng = np.random.default_rng(seed)
+        return self.inverse_transform(rng.standard_normal((n, self.config_.latent_dim)).astype(np.float32))
+
+    def kl_per_dim(self, X) -> np.ndarray:
+        """Mean KL divergence of each latent dimension over X (nats): near 0 means an unused dimension."""
+        net = self._vae()
+        return batched(net.kl_per_dim, self._tensor(X)).mean(0).cpu().numpy().astype(np.float64)
+
+    @property
+    def is_variational(self) -> bool:
+        return isinstance(self._check_fitted(), Variational)
+
+
+def interpolate(z_a, z_b, steps: int = 8, spherical: bool = False) -> np.ndarray:
+    """Codes from z_a to z_b inclusive: (steps, latent). Spherical (slerp) suits a VAE's Gaussian prior,
+    where straight lines pass through the low-density centre."""
+    a, b = np.asarray(z_a, dtype=np.float64).ravel(), np.asarray(z_b, dtype=np.float64).ravel()
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if spherical:
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        if na > 0 and nb > 0:
+            omega = np.arccos(np.clip(a @ b / (na * nb), -1.0, 1.0))
+            if omega > 1e-6:
+                so = np.sin(omega)
+                return (np.sin((1 - t) * omega) / so * a + np.sin(t * omega) / so * b).astype(np.float32)
+    return ((1 - t) * a + t * b).astype(np.float32)

@@ -1,0 +1,222 @@
+"""Networks and objectives. A model = a backbone (dense or conv) + an objective (a loss).
+
+Backbones map x -> h (encoder features) -> code, and code -> x_hat. Objectives decide what the code
+is (a point, or a Gaussian for the VAE) and what is minimised. Both come from registries, so a model
+name such as "conv-vae" is parsed, never matched in an if/elif chain."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .errors import ConfigError
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a network: plain JSON types only (saved in bundles)."""
+    backbone: str            # "dense" | "conv"
+    objective: str           # "plain" | "denoising" | "sparse" | "vae"
+    input_shape: list[int]   # (d,) for tables, (C, H, W) for images
+    latent_dim: int
+    hidden: list[int] = field(default_factory=lambda: [512, 256])  # dense widths, or conv channels
+    output: str = "linear"   # "linear" (standardised tables) | "sigmoid" (pixels in [0, 1])
+    recon: str = "mse"       # reconstruction loss: "mse" | "bce" (pixels only)
+    noise: str = "gaussian"  # denoising: "gaussian" | "masking"
+    noise_level: float = 0.2
+    sparsity: float = 1e-3   # sparse: weight of the L1 penalty on the code
+    beta: float = 1.0        # vae: weight of the KL term
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class DenseBackbone(nn.Module):
+    """MLP d -> hidden... -> code_dim, mirrored for the decoder. Input (n, *shape), flattened inside."""
+
+    def __init__(self, cfg: ModelConfig, code_dim: int):
+        super().__init__()
+        self.shape = tuple(cfg.input_shape)
+        d = math.prod(self.shape)
+        widths = [d, *cfg.hidden]
+        enc = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            enc += [nn.Linear(a, b), nn.ReLU()]
+        self.encoder = nn.Sequential(*enc, nn.Linear(widths[-1], code_dim))
+        dec, back = [], [cfg.latent_dim, *reversed(cfg.hidden)]
+        for a, b in zip(back[:-1], back[1:]):
+            dec += [nn.Linear(a, b), nn.ReLU()]
+        self.decoder = nn.Sequential(*dec, nn.Linear(back[-1], d))
+
+    def encode(self, x):  # (n, *shape) -> (n, code_dim)
+        return self.encoder(x.reshape(len(x), -1))
+
+    def decode(self, z):  # (n, latent) -> (n, *shape), before the output activation
+        return self.decoder(z).reshape(len(z), *self.shape)
+
+
+class ConvBackbone(nn.Module):
+    """Strided 3x3 convolutions halve H and W per stage; the decoder mirrors with transposed convs and
+    crops to the input size (so odd sizes such as 28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 32 -> 28 work)."""
+
+    def __init__(self, cfg: ModelConfig, code_dim: int):
+        super().__init__()
+        if len(cfg.input_shape) != 3:
+            raise ConfigError("A convolutional model needs images (channels, height, width); use 'dense' for tables.")
+        c, h, w = cfg.input_shape
+        self.shape = (c, h, w)
+        chans = [c, *cfg.hidden]
+        enc = []
+        for a, b in zip(chans[:-1], chans[1:]):
+            enc += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU()]
+        self.features = nn.Sequential(*enc)
+        with torch.no_grad():
+            fh, fw = self.features(torch.zeros(1, c, h, w)).shape[2:]
+        self.grid = (chans[-1], fh, fw)
+        flat = chans[-1] * fh * fw
+        self.to_code = nn.Linear(flat, code_dim)
+        self.from_code = nn.Sequential(nn.Linear(cfg.latent_dim, flat), nn.ReLU())
+        dec, back = [], list(reversed(chans))
+        for i, (a, b) in enumerate(zip(back[:-1], back[1:])):
+            dec.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
+            if i < len(back) - 2:
+                dec.append(nn.ReLU())
+        self.deconv = nn.Sequential(*dec)
+
+    def encode(self, x):  # (n, C, H, W) -> (n, code_dim)
+        return self.to_code(self.features(x).flatten(1))
+
+    def decode(self, z):  # (n, latent) -> (n, C, H, W)
+        y = self.deconv(self.from_code(z).reshape(len(z), *self.grid))
+        return y[:, :, : self.shape[1], : self.shape[2]]
+
+
+BACKBONES = {"dense": DenseBackbone, "conv": ConvBackbone}
+
+
+class Network(nn.Module):
+    """A backbone with an objective: `encode`, `decode`, `loss(x) -> dict`. Subclasses are objectives."""
+
+    code_factor = 1  # the encoder emits code_factor * latent_dim numbers (2 for mean and log-variance)
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.backbone = BACKBONES[cfg.backbone](cfg, self.code_factor * cfg.latent_dim)
+
+    def encode(self, x):
+        """x -> the code (the mean, for a VAE)."""
+        return self.backbone.encode(x)
+
+    def decode(self, z):
+        y = self.backbone.decode(z)
+        return torch.sigmoid(y) if self.cfg.output == "sigmoid" else y
+
+    def recon_loss(self, x_hat_logits, x):
+        """Mean over elements, so figures compare across shapes; bce takes pre-sigmoid outputs."""
+        if self.cfg.recon == "bce":
+            return F.binary_cross_entropy_with_logits(x_hat_logits, x)
+        x_hat = torch.sigmoid(x_hat_logits) if self.cfg.output == "sigmoid" else x_hat_logits
+        return F.mse_loss(x_hat, x)
+
+    def loss(self, x) -> dict:
+        z = self.encode(x)
+        logits = self.backbone.decode(z)
+        rec = self.recon_loss(logits, x)
+        return {"loss": rec, "recon": rec}
+
+
+class Denoising(Network):
+    """Reconstruct the clean x from a corrupted copy: Gaussian noise or random masking."""
+
+    def corrupt(self, x):
+        level = self.cfg.noise_level
+        if self.cfg.noise == "masking":
+            return x * (torch.rand_like(x) >= level)
+        noisy = x + level * torch.randn_like(x)
+        return noisy.clamp(0.0, 1.0) if self.cfg.output == "sigmoid" else noisy
+
+    def loss(self, x) -> dict:
+        logits = self.backbone.decode(self.encode(self.corrupt(x)))
+        rec = self.recon_loss(logits, x)
+        return {"loss": rec, "recon": rec}
+
+
+class Sparse(Network):
+    """Reconstruction plus an L1 penalty on the code, which pushes most code units to zero."""
+
+    def loss(self, x) -> dict:
+        z = self.encode(x)
+        rec = self.recon_loss(self.backbone.decode(z), x)
+        l1 = z.abs().mean()
+        return {"loss": rec + self.cfg.sparsity * l1, "recon": rec, "l1": l1}
+
+
+class Variational(Network):
+    """VAE: the encoder gives a Gaussian q(z|x); loss = reconstruction + beta * KL(q || N(0, I)).
+
+    Both terms are per element of x (the KL summed over latent dims, divided by the input size), so
+    beta = 1 is the usual ELBO up to a constant factor and the scale matches the other objectives."""
+
+    code_factor = 2
+
+    def posterior(self, x):
+        h = self.backbone.encode(x)
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar.clamp(-12.0, 12.0)
+
+    def encode(self, x):
+        return self.posterior(x)[0]
+
+    def kl_per_dim(self, x):
+        """(n, latent) KL of each latent dimension from the unit Gaussian prior."""
+        mu, logvar = self.posterior(x)
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+    def loss(self, x) -> dict:
+        mu, logvar = self.posterior(x)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        logits = self.backbone.decode(z)
+        n_in = x[0].numel()
+        if self.cfg.recon == "bce":
+            rec = F.binary_cross_entropy_with_logits(logits, x)
+        else:
+            rec = F.mse_loss(torch.sigmoid(logits) if self.cfg.output == "sigmoid" else logits, x)
+        kl = (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).sum(1).mean() / n_in
+        return {"loss": rec + self.cfg.beta * kl, "recon": rec, "kl": kl}
+
+
+OBJECTIVES = {"plain": Network, "denoising": Denoising, "sparse": Sparse, "vae": Variational}
+
+# Public model names -> (backbone, objective). "dense"/"conv" alone are plain autoencoders;
+# "denoising", "sparse" and "vae" alone use the backbone that suits the data (see resolve_model).
+MODEL_NAMES = ["dense", "conv", "denoising", "sparse", "vae",
+               "dense-denoising", "dense-sparse", "dense-vae", "conv-denoising", "conv-sparse", "conv-vae"]
+
+
+def resolve_model(name: str, is_image: bool) -> tuple[str, str]:
+    """'conv-vae' -> ('conv', 'vae'); 'vae' -> ('dense', 'vae') for tables or flat data.
+
+    Objectives without a backbone use dense: it is the faster one on a CPU, and conv is opt-in."""
+    if name not in MODEL_NAMES:
+        raise ConfigError(f"Unknown model '{name}'. Choose one of: {', '.join(MODEL_NAMES)}.")
+    if name in BACKBONES:
+        backbone, objective = name, "plain"
+    elif "-" in name:
+        backbone, objective = name.split("-", 1)
+    else:
+        backbone, objective = "dense", name
+    if backbone == "conv" and not is_image:
+        raise ConfigError(f"'{name}' needs images; for a table choose one of: dense, denoising, sparse, vae.")
+    return backbone, objective
+
+
+def build_network(cfg: ModelConfig) -> Network:
+    if cfg.backbone not in BACKBONES:
+        raise ConfigError(f"Unknown backbone '{cfg.backbone}'. Choose one of: {', '.join(BACKBONES)}.")
+    if cfg.objective not in OBJECTIVES:
+        raise ConfigError(f"Unknown objective '{cfg.objective}'. Choose one of: {', '.join(OBJECTIVES)}.")
+    return OBJECTIVES[cfg.objective](cfg)

@@ -1,0 +1,209 @@
+"""CSV loading: sniff, decode, parse, then turn each column into features or metadata, with a report.
+
+Rules, in order, for every column but the label:
+  all missing -> dropped; numbers (or text that is >= 95% numbers) -> standardised, missing and
+  unparsable values imputed with the median; true/false -> 0/1; dates -> seconds, standardised;
+  text with <= max_categories distinct values -> one-hot; other text (names, ids) -> metadata only;
+  a column with one value after imputation -> dropped (it carries no information)."""
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+
+from .dataset import CategoricalColumn, Dataset, NumericColumn, TablePreprocessor, category_values, numeric_values
+from .errors import DataError
+from .limits import DEFAULT_LIMITS, Limits
+from .sources import read_bytes
+
+DELIMITERS = [",", ";", "\t", "|"]
+PARSE_SHARE = 0.95  # share of non-missing values that must parse for a text column to count as numbers/dates
+BOOL_WORDS = {"true", "false", "yes", "no"}
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Bytes -> (text, encoding): UTF-8 (with or without BOM), else Latin-1. NUL bytes mean binary."""
+    if b"\x00" in data[:65536]:
+        raise DataError("This file looks binary, not like a CSV text file. Export it as CSV (comma- or "
+                        "semicolon-separated text) and upload that.")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among , ; tab | that splits the first lines into the most, and most equal, fields."""
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        pass
+    best, best_score = ",", 0.0
+    lines = [ln for ln in sample.splitlines() if ln.strip()]
+    for d in DELIMITERS:
+        counts = [len(next(csv.reader([ln], delimiter=d))) for ln in lines]
+        if not counts or max(counts) < 2:
+            continue
+        score = np.mean(counts) / (1.0 + np.std(counts))
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str, list[str]]:
+    """Parse a CSV into a DataFrame of raw columns. Returns (df, name, report lines)."""
+    data, name = read_bytes(source, limits.max_csv_bytes, "CSV file")
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise DataError(f"'{name}' is empty. Upload a CSV with a header row and at least two data rows.")
+    delimiter = sniff_delimiter(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    if len(header) > limits.max_columns:
+        raise DataError(f"'{name}' has {len(header):,} columns; the limit is {limits.max_columns:,}. "
+                        "Keep the columns you need and upload again.")
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delimiter, nrows=limits.max_rows + 1, skipinitialspace=True,
+                         on_bad_lines="error", engine="c", low_memory=False)
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[-1]
+        raise DataError(f"'{name}' is not a well-formed CSV ({detail}). Every row needs the same number of "
+                        f"fields as the header, separated by '{printable(delimiter)}'.") from None
+    except (pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(f"'{name}' could not be read as a CSV ({exc}). Check that it is comma- or "
+                        "semicolon-separated text with a header row.") from None
+    if len(df) > limits.max_rows:
+        raise DataError(f"'{name}' has more than {limits.max_rows:,} rows, the limit. Upload a sample of the rows.")
+    if len(df) < 2:
+        raise DataError(f"'{name}' has {len(df)} data row(s); an autoencoder needs at least 2 (ideally hundreds).")
+    if df.size > limits.max_cells:
+        raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. Use fewer rows or columns.")
+    df.columns = [str(c).strip() for c in df.columns]
+    report = [f"Read {len(df):,} rows x {df.shape[1]} columns ({encoding}, separated by '{printable(delimiter)}')."]
+    return df, name, report
+
+
+def printable(delimiter: str) -> str:
+    return {"\t": "tab"}.get(delimiter, delimiter)
+
+
+def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
+    """-> (role, reason). role: 'number' | 'bool' | 'datetime' | 'category' | 'metadata' | 'drop'."""
+    present = series.dropna()
+    if present.empty:
+        return "drop", "every value is missing"
+    if pd.api.types.is_bool_dtype(series):
+        return "bool", ""
+    if pd.api.types.is_numeric_dtype(series):
+        return "number", ""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime", ""
+    text = present.astype(str).str.strip()
+    if set(text.str.lower().unique()) <= BOOL_WORDS:
+        return "bool", ""
+    if pd.to_numeric(text, errors="coerce").notna().mean() >= PARSE_SHARE:
+        return "number", "text that holds numbers"
+    if looks_like_dates(text):
+        return "datetime", "dates converted to seconds since 1970"
+    distinct = text.nunique()
+    if distinct <= limits.max_categories:
+        return "category", ""
+    return "metadata", (f"{distinct:,} distinct text values (more than {limits.max_categories}): kept for hover "
+                        "and colour, not used as a feature")
+
+
+def looks_like_dates(text: pd.Series) -> bool:
+    head = text.head(200)
+    if not head.str.contains(r"\d", regex=True).all() or not head.str.contains(r"[-/:]", regex=True).all():
+        return False
+    parsed = pd.to_datetime(head, errors="coerce", utc=True, format="mixed")
+    return parsed.notna().mean() >= PARSE_SHARE
+
+
+def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[str], list[str]]:
+    """Decide what each feature column becomes. Returns (preprocessor, report lines, metadata-only columns)."""
+    numeric, categorical, report, metadata_only = [], [], [], []
+    for name in features:
+        series = df[name]
+        role, reason = classify_column(series, limits)
+        if role == "drop":
+            report.append(f"Dropped '{name}': {reason}.")
+            continue
+        if role == "metadata":
+            report.append(f"'{name}': {reason}.")
+            metadata_only.append(name)
+            continue
+        if role == "category":
+            values = category_values(series)
+            cats = sorted(set(values))
+            missing = int(series.isna().sum())
+            if len(cats) < 2:
+                report.append(f"Dropped '{name}': it has a single value ('{cats[0]}').")
+                continue
+            if missing:
+                report.append(f"'{name}': {missing:,} missing value(s) kept as the category '(missing)'.")
+            categorical.append(CategoricalColumn(name, cats))
+            continue
+        values = numeric_values(series, role)
+        infinite = int(np.isinf(values).sum())
+        missing = int(np.isnan(values).sum()) - int(series.isna().sum())  # parse failures
+        absent = int(series.isna().sum())
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            report.append(f"Dropped '{name}': no value could be read as a number.")
+            continue
+        fill = float(np.median(finite))
+        values[~np.isfinite(values)] = fill
+        std = float(values.std())
+        if std == 0.0 or not np.isfinite(std):
+            report.append(f"Dropped '{name}': every value is the same ({fill:g}).")
+            continue
+        notes = [reason] if reason else []
+        if absent:
+            notes.append(f"{absent:,} missing value(s) set to the median {fill:g}")
+        if missing > 0:
+            notes.append(f"{missing:,} value(s) that are not numbers set to the median {fill:g}")
+        if infinite:
+            notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
+        if notes:
+            report.append(f"'{name}': " + "; ".join(notes) + ".")
+        numeric.append(NumericColumn(name, float(values.mean()), std, fill, role))
+    return TablePreprocessor(numeric, categorical), report, metadata_only
+
+
+def load_table(source, label: str | None = None, features: list[str] | None = None, name: str | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Dataset:
+    """Load a CSV (path, bytes or file-like) into a Dataset.
+
+    label: a column kept as the label (for colour and AUROC), never a feature.
+    features: the columns to encode (default: all but the label)."""
+    df, src_name, report = read_csv(source, limits)
+    return table_dataset(df, label=label, features=features, name=name or src_name, limits=limits, report=report)
+
+
+def table_dataset(df: pd.DataFrame, label: str | None = None, features: list[str] | None = None,
+                  name: str = "table", limits: Limits = DEFAULT_LIMITS, report: list[str] | None = None) -> Dataset:
+    """Build a Dataset from a DataFrame already in memory (the UI re-chooses columns without re-reading)."""
+    report = list(report or [])
+    columns = list(df.columns)
+    if label is not None and label not in columns:
+        raise DataError(f"There is no column '{label}'. The columns are: {', '.join(map(str, columns))}.")
+    if features is None:
+        features = [c for c in columns if c != label]
+    unknown = [c for c in features if c not in columns]
+    if unknown:
+        raise DataError(f"Unknown column(s) {', '.join(map(str, unknown))}. The columns are: {', '.join(map(str, columns))}.")
+    features = [c for c in features if c != label]
+    if not features:
+        raise DataError("No feature columns are selected. Choose at least one column to learn from.")
+    pre, notes, _ = fit_table(df, features, limits)
+    report += notes
+    if pre.n_features == 0:
+        raise DataError("None of the chosen columns can be used as a feature (see the report). The data needs at "
+                        "least one column of numbers, dates or categories that varies.")
+    X = pre.transform(df)
+    report.append(f"{pre.n_features} feature(s) from {len(pre.columns)} column(s).")
+    meta = df.reset_index(drop=True)
+    return Dataset(X, meta, pre, name=name, label=label, report=report)

@@ -1,0 +1,43 @@
+"""Write the sample files in data/ from scikit-learn's bundled datasets, and train the digits bundle
+the dashboard opens on. Run from the project root: `python data/make_samples.py`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def write_tables() -> None:
+    from sklearn.datasets import load_breast_cancer, load_wine
+
+    bc = load_breast_cancer(as_frame=True)
+    df = bc.frame.drop(columns="target")
+    df.insert(0, "diagnosis", bc.target.map({0: "malignant", 1: "benign"}))
+    df.to_csv(ROOT / "data" / "breast_cancer.csv", index=False, float_format="%.6g")
+    wine = load_wine(as_frame=True)
+    df = wine.frame.drop(columns="target")
+    df.insert(0, "cultivar", wine.target.map(lambda t: f"cultivar_{t + 1}"))
+    df.to_csv(ROOT / "data" / "wine.csv", index=False, float_format="%.6g")
+
+
+def write_digits_bundle() -> None:
+    from aecore import Autoencoder
+    from aecore.baseline import compare_with_pca
+    from aecore.bundle import save_bundle
+    from aecore.projection import project
+    from aecore.samples import DIGITS_BUNDLE, digits
+
+    data = digits()
+    model = Autoencoder(model="dense", latent_dim=8, seed=0).fit(data)
+    codes = model.transform(data)
+    xy = project(codes, "umap", random_state=0)
+    save_bundle(DIGITS_BUNDLE, model, data, codes=codes, xy=xy, errors=model.reconstruction_error(data),
+                extra={"pca": compare_with_pca(model, data)})
+    print(model.result_.message, compare_with_pca(model, data))
+
+
+if __name__ == "__main__":
+    write_tables()
+    write_digits_bundle()
