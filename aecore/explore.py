@@ -1,0 +1,47 @@
+"""From a trained model and its data to what the map needs: codes, 2-D positions, reconstruction
+errors and the map inverse. Computed once per model (never on a click); the UI and benchmarks share it."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .dataset import Dataset
+from .estimator import Autoencoder
+from .projection import MapInverse, project
+
+
+@dataclass
+class Exploration:
+    codes: np.ndarray        # (n, latent) float32
+    xy: np.ndarray           # (n, 2) float32 map positions
+    errors: np.ndarray       # (n,) reconstruction MSE per row
+    inverse: MapInverse      # map point -> latent code
+    projection: str          # "umap" | "pca" | "latent" (2-D codes shown as they are) | "stored"
+    timings: dict = field(default_factory=dict)  # seconds per step, for the benchmarks
+
+
+def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", codes=None, xy=None,
+            errors=None) -> Exploration:
+    """Encode, score and project `dataset`; pass stored codes/xy/errors (from a bundle) to skip steps."""
+    t = {}
+    start = time.perf_counter()
+    codes = model.transform(dataset) if codes is None else np.asarray(codes, dtype=np.float32)
+    t["encode"] = time.perf_counter() - start
+    start = time.perf_counter()
+    errors = model.reconstruction_error(dataset) if errors is None else np.asarray(errors, dtype=np.float64)
+    t["errors"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if xy is not None:
+        used = "stored"
+    elif codes.shape[1] <= 2:
+        used = "latent"
+    else:
+        used = projection
+    xy = project(codes, projection) if xy is None else np.asarray(xy, dtype=np.float32)
+    t["project"] = time.perf_counter() - start
+    start = time.perf_counter()
+    inverse = MapInverse(xy, codes)
+    t["inverse"] = time.perf_counter() - start
+    return Exploration(codes, xy, errors, inverse, used, t)
