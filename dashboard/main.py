@@ -1,0 +1,69 @@
+"""Page wiring: sidebar (data, training), the header, the live training panel, and the tabs."""
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from aecore.projection import warm_up
+
+from .anomaly_panel import anomaly_panel
+from .data_panel import data_sidebar, open_default, table_setup
+from .explore_panel import explore_tab
+from .info_panels import data_tab, export_tab, quality_line, training_tab
+from .state import Workspace, get_ws
+from .training_panel import train_sidebar, training_progress
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread:
+    """Compile UMAP once per server process, in the background, before anyone needs a new map."""
+    thread = threading.Thread(target=warm_up, name="umap-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def header(ws: Workspace) -> None:
+    st.title("Latent explorer")
+    if ws.ready:
+        ds, m = ws.dataset, ws.model
+        st.markdown(f"**{ws.source}** · {ds.n:,} rows · **{m.model}** autoencoder, latent size "
+                    f"{m.config_.latent_dim}" + (f" · {quality_line(ws)}" if ws.comparison else ""))
+    st.caption("Click any point to see it beside its reconstruction, or empty space to decode that spot. "
+               "Bring your own data in the sidebar: it trains in seconds.")
+
+
+def show_notice(ws: Workspace) -> None:
+    if ws.notice:
+        kind, text = ws.notice
+        {"error": st.error, "warning": st.warning, "success": st.success}[kind](text)
+        ws.notice = None
+
+
+def main() -> None:
+    start_warm_up()
+    ws = get_ws()
+    if ws.dataset is None and ws.job is None:
+        open_default(ws)
+    data_sidebar(ws)
+    train_sidebar(ws)
+    header(ws)
+    show_notice(ws)
+    if ws.job is not None:
+        training_progress()
+    if ws.pending_table is not None:
+        table_setup(ws)
+    if not ws.ready:
+        st.info("Training the first model… the map appears here when it is ready.")
+        return
+    explore, anomalies, training, data, export = st.tabs(["Explore", "Anomalies", "Training", "Data", "Export"])
+    with explore:
+        explore_tab(ws)
+    with anomalies:
+        anomaly_panel()
+    with training:
+        training_tab(ws)
+    with data:
+        data_tab(ws)
+    with export:
+        export_tab(ws)

@@ -1,0 +1,78 @@
+"""All per-session state, in one place: the `Workspace` in st.session_state["ws"].
+
+What a user has (dataset, model, map) changes only through `install`, which bumps `version`, so
+anything derived from it (figures, galleries) can be cached against that number. A failed upload or
+a diverged training run never calls `install`: what the user had stays."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from aecore import Autoencoder, Dataset
+from aecore.explore import Exploration
+
+
+@dataclass
+class Pick:
+    """What the user clicked: a data row, or a map location (decode anywhere)."""
+    row: int | None = None
+    x: float | None = None
+    y: float | None = None
+
+
+@dataclass
+class PendingTable:
+    """A parsed CSV waiting for its column choice."""
+    df: pd.DataFrame
+    name: str
+    report: list[str]
+    digest: str
+
+
+@dataclass
+class Workspace:
+    dataset: Dataset | None = None
+    model: Autoencoder | None = None
+    exploration: Exploration | None = None
+    comparison: dict | None = None          # test MSE beside PCA's (aecore.baseline.compare_with_pca)
+    source: str = ""                        # where the data came from, for the header
+    version: int = 0                        # bumped by install(): cache key for derived views
+    pick: Pick = field(default_factory=Pick)
+    selection: np.ndarray | None = None     # rows chosen by box/lasso
+    pending_table: PendingTable | None = None
+    loaded_digest: str | None = None        # sha256 of the last upload applied (no double loads)
+    job: Any = None                         # dashboard.jobs.TrainingJob while one exists
+    notice: tuple[str, str] | None = None   # ("error"|"warning"|"success", text) shown once
+    cache: dict = field(default_factory=dict)  # version-keyed derived views (figures)
+
+    def install(self, dataset: Dataset, model: Autoencoder | None, exploration: Exploration | None,
+                comparison: dict | None, source: str) -> None:
+        self.dataset, self.model, self.exploration = dataset, model, exploration
+        self.comparison, self.source = comparison, source
+        self.version += 1
+        self.pick, self.selection, self.cache = Pick(), None, {}
+
+    def cached(self, key, build):
+        """A view derived from the current version, built once."""
+        full = (self.version, key)
+        if full not in self.cache:
+            self.cache[full] = build()
+        return self.cache[full]
+
+    @property
+    def ready(self) -> bool:
+        return self.exploration is not None and self.model is not None
+
+    @property
+    def training(self) -> bool:
+        return self.job is not None and self.job.running
+
+
+def get_ws() -> Workspace:
+    if "ws" not in st.session_state:
+        st.session_state["ws"] = Workspace()
+    return st.session_state["ws"]

@@ -1,0 +1,149 @@
+"""Sidebar training settings, starting a background run, and the live progress fragment."""
+from __future__ import annotations
+
+import streamlit as st
+
+from aecore import Dataset
+from aecore.errors import AecoreError
+from aecore.models import resolve_model
+
+from .jobs import TrainingJob
+from .state import Workspace, get_ws
+
+IMAGE_MODELS = ["dense", "conv", "denoising", "sparse", "vae", "conv-denoising", "conv-sparse", "conv-vae"]
+TABLE_MODELS = ["dense", "denoising", "sparse", "vae"]
+MODEL_HELP = {"dense": "plain autoencoder (MLP)", "conv": "convolutional autoencoder", "denoising": "learns to undo noise",
+              "sparse": "L1 penalty pushes code units to zero", "vae": "variational: smooth map, can generate",
+              "conv-denoising": "convolutional, denoising", "conv-sparse": "convolutional, sparse",
+              "conv-vae": "convolutional VAE"}
+LATENT_SIZES = [2, 3, 4, 8, 16, 32, 64]
+DEFAULTS = {"train_model": "dense", "train_latent": 8, "train_epochs": 0, "train_seconds": 20, "train_batch": 128,
+            "train_lr": 0.001, "train_hidden": "", "train_noise": "gaussian", "train_noise_level": 0.2,
+            "train_sparsity": 0.001, "train_beta": 1.0, "train_seed": 0, "train_projection": "umap"}
+
+
+def setting(key: str):
+    return st.session_state.get(key, DEFAULTS[key])
+
+
+def parse_hidden(text: str) -> list[int] | None:
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not parts:
+        return None
+    try:
+        widths = [int(p) for p in parts]
+    except ValueError:
+        raise AecoreError(f"Layer sizes must be whole numbers separated by commas, like 512,256; got '{text}'.") from None
+    if not all(1 <= w <= 4096 for w in widths):
+        raise AecoreError("Each layer size must be between 1 and 4096.")
+    return widths
+
+
+def train_params(dataset: Dataset) -> dict:
+    """The estimator parameters from the current settings, adapted to the data (conv needs images)."""
+    name = setting("train_model")
+    try:
+        resolve_model(name, dataset.kind == "image")
+    except AecoreError:
+        name = name.replace("conv-", "").replace("conv", "dense")
+    return dict(model=name, latent_dim=int(setting("train_latent")), epochs=int(setting("train_epochs")) or None,
+                max_seconds=float(setting("train_seconds")) or None, batch_size=int(setting("train_batch")),
+                lr=float(setting("train_lr")), hidden=parse_hidden(setting("train_hidden")),
+                noise=setting("train_noise"), noise_level=float(setting("train_noise_level")),
+                sparsity=float(setting("train_sparsity")), beta=float(setting("train_beta")),
+                seed=int(setting("train_seed")))
+
+
+def start_training(ws: Workspace, dataset: Dataset, source: str) -> bool:
+    """Start a background run on dataset with the current settings. False (and a notice) if refused."""
+    if ws.training:
+        ws.notice = ("warning", "A model is still training. Stop it first, or wait for it to finish.")
+        return False
+    try:
+        params = train_params(dataset)
+    except AecoreError as exc:
+        ws.notice = ("error", str(exc))
+        return False
+    ws.job = TrainingJob(dataset, params, projection=setting("train_projection"), source=source).start()
+    return True
+
+
+def train_sidebar(ws: Workspace) -> None:
+    st.sidebar.header("2 · Train")
+    is_image = ws.dataset is not None and ws.dataset.kind == "image"
+    models = IMAGE_MODELS if is_image else TABLE_MODELS
+    if st.session_state.get("train_model") not in models:
+        st.session_state["train_model"] = "dense"
+    with st.sidebar.form("train_form", border=False):
+        st.selectbox("Model", models, key="train_model", format_func=lambda m: f"{m} · {MODEL_HELP[m]}")
+        st.select_slider("Latent size", LATENT_SIZES, key="train_latent", value=setting("train_latent"),
+                         help="Numbers per row in the code. 2 is shown directly as the map.")
+        with st.expander("Advanced settings"):
+            st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds", value=setting("train_seconds"),
+                            help="Training stops here and keeps the best epoch so far.")
+            st.number_input("Epochs (0 = auto)", 0, 2000, key="train_epochs", value=setting("train_epochs"),
+                            help="Auto aims at about 4,000 optimizer steps; early stopping ends a stalled run.")
+            st.text_input("Layer sizes", key="train_hidden", value=setting("train_hidden"),
+                          placeholder="auto: 512,256 dense · 32,64,128 conv")
+            st.select_slider("Batch size", [32, 64, 128, 256, 512], key="train_batch", value=setting("train_batch"))
+            st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], key="train_lr", value=setting("train_lr"))
+            st.selectbox("Noise (denoising)", ["gaussian", "masking"], key="train_noise")
+            st.slider("Noise level (denoising)", 0.0, 0.9, key="train_noise_level", value=setting("train_noise_level"))
+            st.select_slider("Sparsity weight (sparse)", [1e-4, 1e-3, 1e-2, 1e-1], key="train_sparsity",
+                             value=setting("train_sparsity"))
+            st.select_slider("KL weight β (VAE)", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0], key="train_beta", value=setting("train_beta"))
+            st.number_input("Seed", 0, 2**31 - 1, key="train_seed", value=setting("train_seed"))
+            st.radio("Map", ["umap", "pca"], key="train_projection", horizontal=True,
+                     format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
+        submitted = st.form_submit_button("Train", type="primary", disabled=ws.dataset is None or ws.training,
+                                          width="stretch")
+    if submitted and ws.dataset is not None and start_training(ws, ws.dataset, ws.source):
+        st.rerun()
+
+
+def stop_job() -> None:
+    job = get_ws().job
+    if job is not None:
+        job.cancel.set()
+
+
+@st.fragment(run_every=0.5)
+def training_progress() -> None:
+    """Polls the background run; installs its result (full rerun) when it ends."""
+    from .figures import loss_figure
+
+    ws = get_ws()
+    job = ws.job
+    if job is None:
+        return
+    if job.phase == "done":
+        r = job.result
+        ws.install(job.dataset, r.model, r.exploration, r.comparison, job.source)
+        status = "success" if r.model.result_.status in ("completed", "early_stopped", "time_limit") else "warning"
+        ws.notice = (status, f"{r.model.result_.message} Map ready in {job.elapsed:.1f} s.")
+        ws.job = None
+        st.rerun(scope="app")
+    if job.phase == "failed":
+        ws.notice = ("error", job.error)
+        ws.job = None
+        st.rerun(scope="app")
+    with st.container(border=True):
+        last = job.reports[-1] if job.reports else None
+        if job.phase == "mapping":
+            text = f"Training done; drawing the map ({job.projection.upper()})… {job.elapsed:.0f} s"
+        elif last is None:
+            text = f"Starting training on {job.dataset.n:,} rows…"
+        else:
+            val = f" · validation {last.val_loss:.4g}" if last.val_loss is not None else ""
+            eta = job.eta()
+            text = (f"Epoch {last.epoch}/{last.epochs} · train loss {last.train_loss:.4g}{val} · "
+                    f"{job.elapsed:.0f} s" + (f" · about {eta:.0f} s left" if eta is not None else ""))
+        if job.cancel.is_set() and job.phase == "training":
+            text = "Stopping after this batch; keeping the best model so far…"
+        cols = st.columns([5, 1])
+        cols[0].progress(job.progress(), text=text)
+        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set() or job.phase != "training",
+                       help="Stop now and keep the best model so far", width="stretch")
+        if len(job.reports) >= 2:
+            st.plotly_chart(loss_figure([r.to_json() for r in job.reports], height=200), key="live_loss",
+                            config={"displayModeBar": False})
