@@ -76,6 +76,17 @@ def evaluate(net: Network, X: torch.Tensor, batch: int = 4096) -> tuple[float, f
     return loss_sum / len(X), mse_sum / len(X)
 
 
+def cosine(step: int, total: int) -> float:
+    """Learning-rate factor: 1 at step 0, 0.05 at `total` and after."""
+    total = max(total, 1)
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+
+def fit_in_time(planned: int, first_epoch_seconds: float, max_seconds: float) -> int:
+    """Epochs that fit in max_seconds at the first epoch's pace (at least 1, at most planned)."""
+    return max(1, min(planned, int(max_seconds / max(first_epoch_seconds, 1e-9))))
+
+
 def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, settings: TrainSettings,
           callback: Callable[[EpochReport], None] | None = None,
           cancel: threading.Event | None = None) -> tuple[list[dict], TrainResult]:
@@ -86,16 +97,18 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     n, bs = len(X_train), min(settings.batch_size, len(X_train))
     steps_per_epoch = math.ceil(n / bs)
-    total_steps = steps_per_epoch * settings.epochs
-    # Cosine decay to 5% of the initial rate: the last epochs polish instead of bouncing.
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
+    planned = settings.epochs  # shrinks after epoch 1 when a time limit cannot fit every epoch
+    # Cosine decay to 5% of the initial rate over the planned steps: the last epochs polish instead
+    # of bouncing. The lambda reads `planned` late, so a re-plan reshapes the rest of the schedule.
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, steps_per_epoch * planned))
     history: list[dict] = []
     best_state, best_score, best_epoch, stale = copy.deepcopy(net.state_dict()), math.inf, 0, 0
     start = time.perf_counter()
     status, message = "completed", ""
     net.train()
-    for epoch in range(1, settings.epochs + 1):
+    epoch = 0
+    while epoch < planned:
+        epoch += 1
         perm = torch.randperm(n, generator=gen).to(X_train.device)
         loss_sum, seen = 0.0, 0
         for i in range(0, n, bs):
@@ -133,7 +146,9 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
         else:
             stale += 1
         elapsed = time.perf_counter() - start
-        report = EpochReport(epoch, settings.epochs, train_loss, val_loss, val_mse, elapsed,
+        if epoch == 1 and settings.max_seconds:
+            planned = fit_in_time(planned, time.perf_counter() - start, settings.max_seconds)
+        report = EpochReport(epoch, planned, train_loss, val_loss, val_mse, elapsed,
                              epoch * n / elapsed if status != "cancelled" else seen / max(elapsed, 1e-9))
         history.append(report.to_json())
         if callback is not None:
@@ -143,14 +158,15 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
         if stale >= settings.patience:
             status = "early_stopped"
             break
-        if settings.max_seconds is not None and elapsed >= settings.max_seconds and epoch < settings.epochs:
+        if settings.max_seconds is not None and elapsed >= settings.max_seconds and epoch < planned:
             status = "time_limit"
             break
     net.load_state_dict(best_state)
     net.eval()
     epochs_run = len(history)
     messages = {
-        "completed": f"Trained {epochs_run} epochs; kept epoch {best_epoch}.",
+        "completed": f"Trained {epochs_run} epochs" + (f" (as many as fit the {settings.max_seconds:g} s time limit)"
+                                                       if planned < settings.epochs else "") + f"; kept epoch {best_epoch}.",
         "early_stopped": f"Stopped early after {epochs_run} epochs: validation loss had not improved for "
                          f"{settings.patience} epochs. Kept epoch {best_epoch}.",
         "cancelled": f"Stopped by request after {epochs_run} epoch(s). Kept the best model so far (epoch {best_epoch}).",

@@ -17,7 +17,7 @@ MODEL_HELP = {"dense": "plain autoencoder (MLP)", "conv": "convolutional autoenc
               "conv-denoising": "convolutional, denoising", "conv-sparse": "convolutional, sparse",
               "conv-vae": "convolutional VAE"}
 LATENT_SIZES = [2, 3, 4, 8, 16, 32, 64]
-DEFAULTS = {"train_model": "dense", "train_latent": 8, "train_epochs": 0, "train_seconds": 20, "train_batch": 128,
+DEFAULTS = {"train_model": "dense", "train_latent": 8, "train_epochs": 0, "train_seconds": 15, "train_batch": 128,
             "train_lr": 0.001, "train_hidden": "", "train_noise": "gaussian", "train_noise_level": 0.2,
             "train_sparsity": 0.001, "train_beta": 1.0, "train_seed": 0, "train_projection": "umap"}
 
