@@ -14,7 +14,14 @@ from .images import images_from_array
 from .tables import load_table
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DIGITS_BUNDLE = DATA_DIR / "digits.aebundle"  # pre-trained on digits, with codes and map: the first screen
+
+
+def bundle_path(key: str) -> Path:
+    """The pre-trained bundle of a sample (model, data, codes and map), written by data/make_samples.py."""
+    return DATA_DIR / f"{key}.aebundle"
+
+
+DIGITS_BUNDLE = bundle_path("digits")  # the first screen
 
 
 def digits() -> Dataset:

@@ -82,9 +82,10 @@ def cosine(step: int, total: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
 
-def fit_in_time(planned: int, first_epoch_seconds: float, max_seconds: float) -> int:
-    """Epochs that fit in max_seconds at the first epoch's pace (at least 1, at most planned)."""
-    return max(1, min(planned, int(max_seconds / max(first_epoch_seconds, 1e-9))))
+def fit_in_time(epochs: int, done: int, seconds: float, max_seconds: float) -> int:
+    """Epochs that fit in max_seconds at the pace so far (at least those done, at most `epochs`).
+    Re-planned every epoch, so a slow first epoch (one-off start-up costs) is soon outweighed."""
+    return max(done, min(epochs, int(max_seconds * done / max(seconds, 1e-9))))
 
 
 def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, settings: TrainSettings,
@@ -97,7 +98,7 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     n, bs = len(X_train), min(settings.batch_size, len(X_train))
     steps_per_epoch = math.ceil(n / bs)
-    planned = settings.epochs  # shrinks after epoch 1 when a time limit cannot fit every epoch
+    planned = settings.epochs  # re-planned each epoch when a time limit cannot fit every epoch
     # Cosine decay to 5% of the initial rate over the planned steps: the last epochs polish instead
     # of bouncing. The lambda reads `planned` late, so a re-plan reshapes the rest of the schedule.
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, steps_per_epoch * planned))
@@ -146,8 +147,8 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
         else:
             stale += 1
         elapsed = time.perf_counter() - start
-        if epoch == 1 and settings.max_seconds:
-            planned = fit_in_time(planned, time.perf_counter() - start, settings.max_seconds)
+        if settings.max_seconds:
+            planned = fit_in_time(settings.epochs, epoch, time.perf_counter() - start, settings.max_seconds)
         report = EpochReport(epoch, planned, train_loss, val_loss, val_mse, elapsed,
                              epoch * n / elapsed if status != "cancelled" else seen / max(elapsed, 1e-9))
         history.append(report.to_json())

@@ -10,7 +10,7 @@ from aecore import DataError, load_images, table_dataset
 from aecore.bundle import load_bundle
 from aecore.errors import AecoreError
 from aecore.explore import explore
-from aecore.samples import DIGITS_BUNDLE, SAMPLES, load_sample
+from aecore.samples import SAMPLES, bundle_path, load_sample
 from aecore.tables import read_csv
 
 from .state import PendingTable, Workspace
@@ -40,14 +40,20 @@ def open_bundle(ws: Workspace, source, title: str) -> None:
     ws.install(b.dataset, b.model, exploration, comparison, title)
 
 
-def open_default(ws: Workspace) -> None:
-    """The first screen: digits with a pre-trained model and its map, in well under a second."""
+def open_sample(ws: Workspace, key: str) -> None:
+    """A sample with its pre-trained model and map (well under a second); trains if the bundle is missing."""
     try:
-        open_bundle(ws, DIGITS_BUNDLE, "sample: digits (pre-trained)")
+        open_bundle(ws, bundle_path(key), f"sample: {key} (pre-trained)")
     except (AecoreError, OSError):
-        data = load_sample("digits")
-        ws.dataset, ws.source = data, "sample: digits"
-        start_training(ws, data, ws.source)
+        data = load_sample(key)
+        if ws.dataset is None:
+            ws.dataset, ws.source = data, f"sample: {key}"
+        start_training(ws, data, f"sample: {key}")
+
+
+def open_default(ws: Workspace) -> None:
+    """The first screen: digits, ready to click."""
+    open_sample(ws, "digits")
 
 
 def data_sidebar(ws: Workspace) -> None:
@@ -58,14 +64,10 @@ def data_sidebar(ws: Workspace) -> None:
     if kind == "Sample":
         key = st.sidebar.selectbox("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k].title, key="sample_key")
         st.sidebar.caption(SAMPLES[key].about)
-        if st.sidebar.button("Load sample and train", disabled=busy, width="stretch"):
-            try:
-                data = load_sample(key)
-            except AecoreError as exc:
-                ws.notice = ("error", str(exc))
-            else:
-                ws.pending_table = None
-                start_training(ws, data, f"sample: {key}")
+        if st.sidebar.button("Open sample", disabled=busy, width="stretch",
+                             help="Opens with a model trained on it; press Train below to train your own."):
+            ws.pending_table = None
+            open_sample(ws, key)
             st.rerun()
     elif kind == "CSV":
         up = st.sidebar.file_uploader("CSV file", type=["csv", "tsv", "txt"], key="csv_upload",

@@ -5,7 +5,8 @@ import threading
 
 import streamlit as st
 
-from aecore.projection import warm_up
+from aecore.estimator import warm_up as warm_up_torch
+from aecore.projection import warm_up as warm_up_umap
 
 from .anomaly_panel import anomaly_panel
 from .data_panel import data_sidebar, open_default, table_setup
@@ -17,8 +18,14 @@ from .training_panel import train_sidebar, training_progress
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Compile UMAP once per server process, in the background, before anyone needs a new map."""
-    thread = threading.Thread(target=warm_up, name="umap-warm-up", daemon=True)
+    """Pay PyTorch's start-up costs and compile UMAP once per server process, in the background,
+    before anyone trains or needs a new map."""
+
+    def run() -> None:
+        warm_up_torch()
+        warm_up_umap()
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
     thread.start()
     return thread
 

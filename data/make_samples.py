@@ -22,22 +22,25 @@ def write_tables() -> None:
     df.to_csv(ROOT / "data" / "wine.csv", index=False, float_format="%.6g")
 
 
-def write_digits_bundle() -> None:
+def write_bundles() -> None:
+    """Pre-train each sample with the default settings (seeded) so opening it shows a map at once."""
     from aecore import Autoencoder
     from aecore.baseline import compare_with_pca
     from aecore.bundle import save_bundle
     from aecore.projection import project
-    from aecore.samples import DIGITS_BUNDLE, digits
+    from aecore.samples import SAMPLES, bundle_path
 
-    data = digits()
-    model = Autoencoder(model="dense", latent_dim=8, seed=0).fit(data)
-    codes = model.transform(data)
-    xy = project(codes, "umap", random_state=0)
-    save_bundle(DIGITS_BUNDLE, model, data, codes=codes, xy=xy, errors=model.reconstruction_error(data),
-                extra={"pca": compare_with_pca(model, data)})
-    print(model.result_.message, compare_with_pca(model, data))
+    for key, sample in SAMPLES.items():
+        data = sample.load()
+        model = Autoencoder(model="dense", latent_dim=8, seed=0).fit(data)
+        codes = model.transform(data)
+        xy = project(codes, "umap", random_state=0)
+        comparison = compare_with_pca(model, data)
+        save_bundle(bundle_path(key), model, data, codes=codes, xy=xy, errors=model.reconstruction_error(data),
+                    extra={"pca": comparison})
+        print(key, model.result_.message, comparison)
 
 
 if __name__ == "__main__":
     write_tables()
-    write_digits_bundle()
+    write_bundles()
