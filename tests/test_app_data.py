@@ -1,0 +1,200 @@
+"""AppTest: bringing data in through the sidebar. A CSV upload with its column choice, an image ZIP, a
+saved model bundle; and every kind of bad upload, which must show st.error and keep what the user had."""
+from __future__ import annotations
+
+import pytest
+
+from aecore.bundle import save_bundle
+from aecore.samples import DATA_DIR
+from dashboard.explore_panel import map_key
+from tests.fixtures_ui import (app, by_label, data_point, fast_training, image_captions, make_csv,  # noqa: F401
+                               make_image_zip, make_text_zip, no_umap_warm_up, plotly_state, select, texts,
+                               wait_for_training, ws)
+
+
+def choose_source(at, kind: str):
+    at.segmented_control(key="source_kind").set_value(kind).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload_csv(at, data: bytes, name: str = "plants.csv"):
+    choose_source(at, "CSV")
+    at.file_uploader(key="csv_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def snapshot(at) -> tuple:
+    w = ws(at)
+    return w.version, w.dataset, w.model, w.exploration, w.source
+
+
+def assert_unchanged(at, before: tuple) -> None:
+    w = ws(at)
+    now = (w.version, w.dataset, w.model, w.exploration, w.source)
+    assert all(a is b or a == b for a, b in zip(before, now)), "a failed upload changed the workspace"
+    assert w.job is None, "a failed upload started training"
+    assert map_key(w) in at.session_state, "the old map is gone"
+
+
+def test_csv_upload_choose_columns_and_train(app):
+    fast_training(app)
+    before = ws(app).version
+    upload_csv(app, make_csv(300))
+    w = ws(app)
+    assert w.pending_table is not None and w.pending_table.name == "plants.csv"
+    assert "New table: plants.csv" in texts(app)
+    assert "'plants.csv' is read" in texts(app)
+    label = by_label(app.selectbox, "Label / colour column")
+    assert label.value == "species", "the label column should be guessed from its name"
+    features = by_label(app.multiselect, "Feature columns")
+    assert features.value == ["sepal", "petal", "stem", "leaf"]
+    features.set_value(["sepal", "petal", "stem"])
+    by_label(app.button, "Use these columns and train").click().run()
+    assert not app.exception, app.exception
+    assert ws(app).job is not None, "submitting the form should start training"
+    assert ws(app).pending_table is None
+    wait_for_training(app)
+    w = ws(app)
+    assert w.version == before + 1
+    assert w.source == "csv: plants.csv"
+    assert w.dataset.kind == "table" and w.dataset.n == 300 and w.dataset.label == "species"
+    assert w.dataset.X.shape[1] == 3, "only the chosen feature columns are learned from"
+    assert w.exploration.projection == "pca"
+    assert map_key(w) in app.session_state
+    assert "csv: plants.csv" in app.markdown[0].value
+    assert app.success, "a finished run reports itself"
+    # the new map answers clicks: a table row beside its reconstruction
+    select(app, plotly_state([data_point(app, 10)]))
+    assert "Row 10 · species kind1" in texts(app)
+    assert app.dataframe, "a table row is inspected as a table"
+
+
+@pytest.mark.xfail(strict=True, reason="dashboard/explore_panel.py colour_options(): np.issubdtype() "
+                   "raises TypeError on a pandas 3 string column with more than MAX_CATEGORIES distinct values "
+                   "(an id/name column kept as metadata), so the Explore tab crashes after such a CSV trains")
+def test_csv_with_an_id_column_maps_without_error(app):
+    fast_training(app)
+    upload_csv(app, make_csv(120, id_column=True), name="with_ids.csv")
+    by_label(app.multiselect, "Feature columns").set_value(["sepal", "petal", "stem", "leaf"])
+    by_label(app.button, "Use these columns and train").click().run()
+    wait_for_training(app)  # asserts no exception on every rerun
+    assert ws(app).source == "csv: with_ids.csv"
+
+
+def test_csv_cancel_keeps_the_old_model(app):
+    before = snapshot(app)
+    upload_csv(app, make_csv(50))
+    assert ws(app).pending_table is not None
+    app.button(key="table_cancel").click().run()
+    assert not app.exception, app.exception
+    assert ws(app).pending_table is None
+    assert "New table" not in texts(app)
+    assert_unchanged(app, before)
+
+
+def test_csv_with_no_feature_column_is_refused(app):
+    before = snapshot(app)
+    upload_csv(app, make_csv(50))
+    by_label(app.multiselect, "Feature columns").set_value([])
+    by_label(app.button, "Use these columns and train").click().run()
+    assert not app.exception, app.exception
+    assert any("No feature columns" in e.value for e in app.error)
+    assert ws(app).pending_table is not None, "the user can fix the choice and submit again"
+    assert_unchanged(app, before)
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("binary.csv", b"\x00\x01\x02PK\x00\xff" * 200, "binary"),
+    ("ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8,9,10\n1,2,3\n", "well-formed"),
+    ("empty.csv", b"", "empty"),
+    ("one_row.csv", b"a,b\n1,2\n", "at least 2"),
+])
+def test_bad_csv_shows_an_error_and_keeps_the_model(app, name, data, message):
+    before = snapshot(app)
+    upload_csv(app, data, name=name)
+    errors = [e.value for e in app.error]
+    assert errors, f"no st.error for {name}"
+    assert any(message in e for e in errors), errors
+    assert ws(app).pending_table is None
+    assert_unchanged(app, before)
+    assert "Explore" in [t.label for t in app.tabs]
+
+
+def test_image_zip_upload_trains_and_inspects(app):
+    fast_training(app)
+    before = ws(app).version
+    choose_source(app, "Images")
+    load = by_label(app.sidebar.button, "Load images and train")
+    assert load.disabled, "nothing to load before an upload"
+    app.file_uploader(key="img_upload").set_value(("bars.zip", make_image_zip(), "application/zip")).run()
+    by_label(app.sidebar.button, "Load images and train").click().run()
+    assert not app.exception, app.exception
+    assert ws(app).job is not None
+    wait_for_training(app)
+    w = ws(app)
+    assert w.version == before + 1
+    assert w.source == "images: bars.zip"
+    assert w.dataset.kind == "image" and w.dataset.n == 40 and w.dataset.label == "label"
+    assert set(w.dataset.meta["label"]) == {"horizontal", "vertical"}
+    assert map_key(w) in app.session_state
+    select(app, plotly_state([data_point(app, 0)]))
+    assert "original" in image_captions(app) and "reconstruction" in image_captions(app)
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("notes.zip", make_text_zip(), "No images found"),
+    ("broken.png", b"\x89PNG\r\n\x1a\n but not really", "could be read as an image"),
+])
+def test_bad_images_show_an_error_and_keep_the_model(app, name, data, message):
+    before = snapshot(app)
+    choose_source(app, "Images")
+    app.file_uploader(key="img_upload").set_value((name, data, "application/octet-stream")).run()
+    by_label(app.sidebar.button, "Load images and train").click().run()
+    assert not app.exception, app.exception
+    errors = [e.value for e in app.error]
+    assert any(message in e for e in errors), errors
+    assert_unchanged(app, before)
+
+
+@pytest.mark.parametrize("name, data", [
+    ("model.aebundle", b"this is not a zip file at all"),
+    ("images.zip", make_image_zip(per_class=2)),
+])
+def test_bad_bundle_shows_an_error_and_keeps_the_model(app, name, data):
+    before = snapshot(app)
+    choose_source(app, "Saved model")
+    app.file_uploader(key="bundle_upload").set_value((name, data, "application/zip")).run()
+    assert not app.exception, app.exception
+    assert app.error, "a file that is not a model bundle must say so"
+    assert_unchanged(app, before)
+
+
+def test_saved_bundle_round_trips_through_the_upload(app):
+    """What 'Download model bundle' writes, 'Saved model' reads back: same model, data and map."""
+    w = ws(app)
+    ex = w.exploration
+    data = save_bundle(None, w.model, w.dataset, codes=ex.codes, xy=ex.xy, errors=ex.errors,
+                       extra={"pca": w.comparison})
+    before = w.version
+    choose_source(app, "Saved model")
+    app.file_uploader(key="bundle_upload").set_value(("mine.aebundle", data, "application/zip")).run()
+    assert not app.exception, app.exception
+    w = ws(app)
+    assert w.version == before + 1
+    assert w.source == "model: mine.aebundle"
+    assert w.dataset.n == 1797
+    assert (w.exploration.xy == ex.xy).all()
+    assert any("Loaded 'mine.aebundle'" in s.value for s in app.success)
+    app.run()  # the same file on the next rerun is not loaded twice
+    assert ws(app).version == before + 1
+
+
+def test_shipped_sample_bundle_loads_as_saved_model(app):
+    data = (DATA_DIR / "digits.aebundle").read_bytes()
+    choose_source(app, "Saved model")
+    app.file_uploader(key="bundle_upload").set_value(("digits.aebundle", data, "application/zip")).run()
+    assert not app.exception, app.exception
+    assert ws(app).source == "model: digits.aebundle"
+    assert not app.error

@@ -1,0 +1,113 @@
+"""AppTest: the first screen and the Explore tab. A click on the map is simulated the way DESIGN.md
+describes: a PlotlyState written into session_state under the chart's key (dashboard.explore_panel.map_key),
+which st.plotly_chart then returns to map_panel, which applies it (apply_selection)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dashboard.explore_panel import apply_selection, map_key, point_id
+from dashboard.figures import GRID_ID
+from dashboard.state import Pick, Workspace
+from tests.fixtures_ui import (app, data_point, image_captions, no_umap_warm_up, plotly_state, select,  # noqa: F401
+                               texts, ws)
+
+
+def test_default_load_opens_pretrained_digits(app):
+    w = ws(app)
+    assert w.ready
+    assert w.job is None, "the default sample is pre-trained: nothing should train on first load"
+    assert w.dataset.kind == "image" and w.dataset.n == 1797
+    assert w.source.startswith("sample: digits")
+    assert app.title[0].value == "Latent explorer"
+    assert [t.label for t in app.tabs] == ["Explore", "Anomalies", "Training", "Data", "Export"]
+    # the map: a plotly chart registered under the versioned key, in the Explore tab
+    assert map_key(w) in app.session_state
+    explore = app.tabs[0]
+    assert any(el.type == "plotly_chart" for el in explore.get("plotly_chart")), "no map in the Explore tab"
+    assert "Click a point on the map" in texts(app)
+    assert not app.error
+
+
+def test_point_click_shows_reconstruction(app):
+    select(app, plotly_state([data_point(app, 5)]))
+    w = ws(app)
+    assert w.pick == Pick(row=5)
+    assert w.selection is None
+    page = texts(app)
+    assert "Row 5" in page and "label 5" in page
+    assert "Reconstruction error" in page
+    captions = image_captions(app)
+    assert "original" in captions and "reconstruction" in captions
+    assert any(c.startswith("difference") for c in captions)
+
+
+def test_another_point_replaces_the_pick(app):
+    select(app, plotly_state([data_point(app, 5)]))
+    select(app, plotly_state([data_point(app, 42)]))
+    assert ws(app).pick.row == 42
+    assert "Row 42" in texts(app)
+
+
+def test_grid_click_decodes_the_spot(app):
+    x, y = (float(v) for v in ws(app).exploration.xy.mean(0))
+    select(app, plotly_state([{"curve_number": 0, "point_index": 3200, "x": x, "y": y, "customdata": GRID_ID}]))
+    w = ws(app)
+    assert w.pick.row is None and w.pick.x == pytest.approx(x) and w.pick.y == pytest.approx(y)
+    assert "Decoded at" in texts(app)
+    assert "decoded" in image_captions(app)
+
+
+def test_far_grid_click_says_it_extrapolates(app):
+    xy = ws(app).exploration.xy
+    far = xy.max(0) + (xy.max(0) - xy.min(0))  # well outside the cloud
+    select(app, plotly_state([{"curve_number": 0, "point_index": 0, "x": float(far[0]), "y": float(far[1]),
+                               "customdata": GRID_ID}]))
+    assert "Decoded at" in texts(app)
+    assert "extrapolated" in texts(app)
+
+
+def test_box_selection_summarises_rows(app):
+    points = [data_point(app, r) for r in (3, 7, 11, 7)]  # a duplicate is counted once
+    points.append({"curve_number": 0, "point_index": 0, "x": 0.0, "y": 0.0, "customdata": GRID_ID})  # grid: ignored
+    select(app, plotly_state(points, box=True))
+    w = ws(app)
+    assert w.selection is not None and list(w.selection) == [3, 7, 11]
+    assert "3 rows selected" in texts(app)
+    assert any(b.label == "Download selected rows (CSV)" for b in app.get("download_button"))
+
+
+def test_colour_by_reconstruction_error_keeps_the_map(app):
+    w = ws(app)
+    box = app.selectbox(key=f"colour_by_{w.version}")
+    assert "reconstruction error" in box.options
+    box.set_value("reconstruction error").run()
+    assert not app.exception, app.exception
+    assert map_key(w) in app.session_state
+    assert w.version == 1
+
+
+# -- apply_selection: every shape of event Plotly/Streamlit can hand back ---------------------------
+
+@pytest.mark.parametrize("customdata, row", [(12, 12), ([12], 12), ({"0": 12}, 12), ("12", 12), (None, None),
+                                             ([], None), ("x", None)])
+def test_point_id_reads_every_customdata_shape(customdata, row):
+    assert point_id({"customdata": customdata}) == row
+
+
+def test_apply_selection_rules():
+    w = Workspace()
+    assert apply_selection(w, None) is False
+    assert apply_selection(w, {"selection": {"points": []}}) is False, "an emptied selection keeps the pick"
+    assert apply_selection(w, {"selection": {"points": [{"x": 1, "y": 2, "customdata": {"0": 9}}]}})
+    assert w.pick == Pick(row=9)
+    assert apply_selection(w, {"selection": {"points": []}}) is False
+    assert w.pick == Pick(row=9)
+    assert apply_selection(w, {"selection": {"points": [{"x": 1.5, "y": -2.0, "customdata": GRID_ID}]}})
+    assert w.pick == Pick(x=1.5, y=-2.0)
+    lasso = {"selection": {"points": [{"x": 0, "y": 0, "customdata": 4}], "lasso": [{"x": [0], "y": [0]}]}}
+    assert apply_selection(w, lasso)
+    assert isinstance(w.selection, np.ndarray) and list(w.selection) == [4]
+    only_grid = {"selection": {"points": [{"x": 0, "y": 0, "customdata": GRID_ID}] * 2, "box": [{}]}}
+    assert apply_selection(w, only_grid)
+    assert w.selection is None
