@@ -1,0 +1,80 @@
+"""AppTest: opening a sample from the sidebar, the Anomalies tab (threshold slider, AUROC for a chosen
+anomaly class) on the breast cancer sample, and the Export and Data tabs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.fixtures_ui import app, by_label, fast_training, no_umap_warm_up, texts, wait_for_training, ws  # noqa: F401
+
+
+@pytest.fixture
+def cancer(app):
+    """The breast cancer sample, opened from the sidebar (pre-trained bundle, or a short run without one)."""
+    fast_training(app)
+    app.selectbox(key="sample_key").set_value("breast_cancer").run()
+    assert "malignant" in texts(app), "the sample's description suggests its anomaly class"
+    opener = [b for b in app.sidebar.button if b.label != "Train"]
+    assert len(opener) == 1, [b.label for b in app.sidebar.button]
+    opener[0].click().run()
+    assert not app.exception, app.exception
+    wait_for_training(app)
+    w = ws(app)
+    assert w.source.startswith("sample: breast_cancer"), w.source
+    assert w.dataset.n == 569 and w.dataset.label == "diagnosis"
+    return app
+
+
+def metric(at, label: str) -> str:
+    return by_label(at.metric, label).value
+
+
+def test_threshold_slider_changes_flagged_rows(cancer):
+    w = ws(cancer)
+    slider = cancer.slider(key=f"anom_pct_{w.version}")
+    assert slider.value == 95.0
+    default = metric(cancer, "Flagged rows")
+    assert default.endswith("of 569")
+    expected = int((w.exploration.errors > np.percentile(w.exploration.errors, 99.0)).sum())
+    slider.set_value(99.0).run()
+    assert not cancer.exception, cancer.exception
+    assert metric(cancer, "Flagged rows") == f"{expected:,} of 569"
+    assert metric(cancer, "Flagged rows") != default
+
+
+def test_auroc_for_the_malignant_class(cancer):
+    w = ws(cancer)
+    choose = cancer.multiselect(key=f"anom_labels_{w.version}")
+    assert choose.options == ["benign", "malignant"]
+    assert not any(m.label == "AUROC" for m in cancer.metric), "no AUROC before a class is chosen"
+    choose.set_value(["malignant"]).run()
+    assert not cancer.exception, cancer.exception
+    score = float(metric(cancer, "AUROC"))
+    assert 0.5 < score <= 1.0, "malignant cells should reconstruct worse than benign ones"
+    choose.set_value(["benign", "malignant"]).run()
+    assert metric(cancer, "AUROC").startswith("n/a")
+
+
+def test_most_anomalous_rows_table_follows_the_slider(cancer):
+    w = ws(cancer)
+    assert cancer.slider(key=f"anom_k_{w.version}").value == 12
+    tables = cancer.tabs[1].dataframe
+    assert len(tables) == 1, "the most anomalous rows are listed in a table for tabular data"
+    assert len(tables[0].value) == 12
+    assert list(tables[0].value["row"]) == list(np.argsort(-w.exploration.errors, kind="stable")[:12])
+    cancer.slider(key=f"anom_k_{w.version}").set_value(20).run()
+    assert not cancer.exception, cancer.exception
+    assert len(cancer.tabs[1].dataframe[0].value) == 20
+
+
+def test_export_and_scores_downloads_exist(cancer):
+    keys = {b.key for b in cancer.get("download_button")}
+    assert {"dl_bundle", "dl_codes", "dl_scores"} <= keys, keys
+    labels = {b.label for b in cancer.get("download_button")}
+    assert {"Download model bundle", "Download codes, map and errors (CSV)", "Download scores (CSV)"} <= labels
+
+
+def test_data_and_training_tabs_describe_the_model(cancer):
+    page = texts(cancer)
+    assert "breast cancer" in page and "label column 'diagnosis'" in page
+    assert "autoencoder · latent" in page

@@ -1,0 +1,112 @@
+"""AppTest: training in the background. A sidebar run installs a new model and map; Stop keeps the best
+model so far; a run that fails (a refused setting, a diverging loss) reports an error and leaves the
+previous model and map in place."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from aecore.samples import load_sample
+from dashboard.explore_panel import map_key
+from dashboard.jobs import TrainingJob
+from tests.fixtures_ui import (app, by_label, fast_training, no_umap_warm_up, texts, wait_for_training,  # noqa: F401
+                               wait_until, ws)
+
+
+def click_train(at):
+    by_label(at.sidebar.button, "Train").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_sidebar_train_replaces_model_and_map(app):
+    fast_training(app)
+    old = ws(app)
+    before_version, before_model = old.version, old.model
+    click_train(app)
+    job = ws(app).job
+    assert job is not None and job.params["max_seconds"] == 3 and job.projection == "pca"
+    wait_for_training(app)
+    w = ws(app)
+    assert w.version == before_version + 1
+    assert w.model is not before_model
+    assert w.dataset.n == 1797 and w.ready
+    assert w.exploration.projection == "pca"
+    assert map_key(w) in app.session_state
+    assert app.success and "Map ready" in app.success[0].value
+
+
+def test_stop_keeps_the_best_model_so_far(app):
+    fast_training(app, seconds=300)
+    before = ws(app).version
+    click_train(app)
+    wait_until(app, lambda: ws(app).job is None or len(ws(app).job.reports) >= 2, what="two epochs")
+    job = ws(app).job
+    assert job is not None and job.phase == "training", "the run ended before Stop could be pressed"
+    assert by_label(app.sidebar.button, "Train").disabled, "no second run while one is training"
+    assert "Epoch" in texts(app) or any("Epoch" in p.proto.text for p in app.get("progress"))
+    stop = by_label(app.button, "Stop")
+    assert not stop.disabled
+    stop.click().run()
+    assert job.cancel.is_set()
+    wait_for_training(app, timeout=60)
+    w = ws(app)
+    assert w.version == before + 1, "a stopped run still installs its best model"
+    assert w.model.result_.status == "cancelled"
+    assert w.model.history_, "the epochs trained before Stop are kept"
+    assert any("Stopped by request" in s.value for s in [*app.success, *app.warning])
+    assert map_key(w) in app.session_state
+
+
+def run_job(at, dataset, **params) -> None:
+    """Start a TrainingJob on the session as the sidebar would, and poll it to its end."""
+    base = dict(model="dense", latent_dim=4, epochs=5, max_seconds=10.0, batch_size=64, lr=1e-3, hidden=[16])
+    ws(at).job = TrainingJob(dataset, {**base, **params}, projection="pca", source="test run").start()
+    wait_for_training(at)
+
+
+def test_refused_learning_rate_reports_and_keeps_previous_model(app):
+    before = ws(app)
+    version, model, exploration = before.version, before.model, before.exploration
+    run_job(app, load_sample("wine"), lr=1e6)
+    w = ws(app)
+    assert (w.version, w.model, w.exploration) == (version, model, exploration)
+    assert w.dataset.n == 1797, "the previous data stays"
+    errors = [e.value for e in app.error]
+    assert any("learning rate" in e for e in errors), errors
+    assert map_key(w) in app.session_state
+
+
+def test_diverging_run_reports_and_keeps_previous_model(app):
+    before = ws(app)
+    version, model = before.version, before.model
+    wine = load_sample("wine")
+    X = wine.X.copy()
+    X[0, 0] = 3e38  # its squared error overflows float32: the very first loss is infinite
+    run_job(app, replace(wine, X=X))
+    w = ws(app)
+    assert w.version == version and w.model is model
+    errors = [e.value for e in app.error]
+    assert any("diverged" in e and "previous model and map are unchanged" in e for e in errors), errors
+    assert map_key(w) in app.session_state
+
+
+def test_failed_job_unit():
+    """The job itself: a refused parameter ends in 'failed' with a message, never an exception."""
+    job = TrainingJob(load_sample("wine"), dict(lr=1e6, epochs=1), projection="pca").start()
+    job.thread.join(30)
+    assert job.phase == "failed" and not job.running
+    assert "lr" in job.error and job.result is None
+    assert job.progress() == 1.0 and job.eta() is None
+
+
+def test_job_progress_runs_to_done():
+    wine = load_sample("wine")
+    job = TrainingJob(wine, dict(latent_dim=2, epochs=3, hidden=[8]), projection="pca").start()
+    job.thread.join(60)
+    assert job.phase == "done", job.error
+    assert [r.epoch for r in job.reports] == [1, 2, 3]
+    assert job.result.exploration.xy.shape == (wine.n, 2)
+    assert np.isfinite(job.result.exploration.errors).all()
+    assert job.progress() == 1.0
