@@ -4,6 +4,8 @@ inspector: the map is not rebuilt or re-sent, so the clicked point stays highlig
 own selection styling."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -12,6 +14,7 @@ from aecore.inspect import compare_table_row, decoded_table_row, label_mix
 
 from .figures import GRID_ID, MAX_CATEGORIES, map_figure
 from .render import diff_heatmap, to_pil
+from . import timing
 from .state import Pick, Workspace, get_ws
 
 MAP_KEY = "latent_map"
@@ -57,7 +60,9 @@ def map_key(ws: Workspace) -> str:
 
 def on_map_select() -> None:
     ws = get_ws()
+    started = time.perf_counter()
     if apply_selection(ws, st.session_state.get(map_key(ws))):
+        ws.click_started = started
         st.rerun("inspector")
 
 
@@ -161,6 +166,10 @@ def inspector_panel() -> None:
             st.markdown("**Click a point on the map**")
             st.caption("You will see that row beside its reconstruction. Click empty space to see what the "
                        "decoder makes of that spot; use box or lasso to select a group.")
+    if ws.click_started is not None:  # server-side cost of a click: callback to inspector rendered
+        timing.record("click", ms=1000 * (time.perf_counter() - ws.click_started), n=ws.dataset.n,
+                      row=ws.pick.row, decode=ws.pick.row is None)
+        ws.click_started = None
 
 
 def explore_tab(ws: Workspace) -> None:

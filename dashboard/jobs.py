@@ -12,6 +12,8 @@ from aecore.baseline import compare_with_pca
 from aecore.errors import AecoreError
 from aecore.explore import Exploration, explore
 
+from . import timing
+
 
 @dataclass
 class JobResult:
@@ -51,7 +53,10 @@ class TrainingJob:
                 return
             self.phase = "mapping"
             comparison = compare_with_pca(model, self.dataset)
-            self.result = JobResult(model, explore(model, self.dataset, self.projection), comparison)
+            exploration = explore(model, self.dataset, self.projection)
+            self.result = JobResult(model, exploration, comparison)
+            timing.record("job", rows=self.dataset.n, train_s=model.result_.seconds, total_s=self.elapsed,
+                          **{f"{k}_s": v for k, v in exploration.timings.items()})
             self.phase = "done"
         except AecoreError as exc:
             self.error, self.phase = str(exc), "failed"

@@ -48,6 +48,7 @@ class Workspace:
     job: Any = None                         # dashboard.jobs.TrainingJob while one exists
     notice: tuple[str, str] | None = None   # ("error"|"warning"|"success", text) shown once
     cache: dict = field(default_factory=dict)  # version-keyed derived views (figures)
+    click_started: float | None = None      # perf_counter of the last map click (timing log only)
 
     def install(self, dataset: Dataset, model: Autoencoder | None, exploration: Exploration | None,
                 comparison: dict | None, source: str) -> None:
