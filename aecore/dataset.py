@@ -115,14 +115,15 @@ MISSING = "(missing)"
 
 def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
     """A column as float64 (a fresh array): datetimes in seconds since 1970 (UTC), booleans as 0/1,
-    anything unparsable as NaN."""
+    anything unparsable as NaN. The copy matters: pandas' copy-on-write hands out read-only views, and
+    callers impute in place."""
     if kind == "datetime":
         ts = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-        return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+        return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan).copy()
     if kind == "bool":
         lowered = series.astype(str).str.strip().str.lower()
         mapped = lowered.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0, "yes": 1.0, "no": 0.0})
-        return mapped.to_numpy(dtype=np.float64, na_value=np.nan)
+        return mapped.to_numpy(dtype=np.float64, na_value=np.nan).copy()
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan).copy()
 
 
