@@ -1,0 +1,76 @@
+"""Shared fixtures for the aecore unit tests: small generated data, image/ZIP byte builders and a
+tiny trained model. Everything is generated here or read from data/ and scikit-learn's bundled
+datasets: the suite needs no network and nothing outside the project."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+# Tiny, fast training settings. threads=1: the test machine has 2 cores and is often shared, and
+# oversubscribed PyTorch threads make tiny fits many times slower.
+FAST = dict(latent_dim=2, epochs=4, hidden=[16], batch_size=32, lr=1e-2, threads=1, seed=0)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def table_X() -> np.ndarray:
+    """(120, 6) float32 with 3 informative dimensions: something an autoencoder can learn quickly."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((120, 3))
+    X = np.hstack([base, base @ rng.standard_normal((3, 3))])
+    return ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def digit_images() -> np.ndarray:
+    """(120, 1, 8, 8) float32 in [0, 1]: scikit-learn's bundled digits."""
+    from sklearn.datasets import load_digits
+
+    return (load_digits().images[:120, None] / 16.0).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def fitted(table_X):
+    """A small dense model trained on table_X. Shared: tests must not refit or mutate it."""
+    from aecore import Autoencoder
+
+    return Autoencoder(**FAST).fit(table_X)
+
+
+def _image_bytes(arr, fmt: str = "PNG", mode: str | None = None, **save) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(arr, dtype=np.uint8), mode).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def _zip_bytes(members, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def image_bytes():
+    """image_bytes(array, fmt="PNG", mode=None, **save_kwargs) -> encoded image bytes (Pillow)."""
+    return _image_bytes
+
+
+@pytest.fixture(scope="session")
+def zip_bytes():
+    """zip_bytes([(member name, bytes), ...]) -> a ZIP archive's bytes, built in memory."""
+    return _zip_bytes

@@ -1,0 +1,254 @@
+"""load_table / table_dataset: every loader path, every column rule, the inverse transform, and each
+bad input raising DataError with a message a person can act on."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aecore import DataError, Limits, load_table, table_dataset
+from aecore.dataset import MISSING, TablePreprocessor
+
+ROWS = ["a,b,c"] + [f"{i},{i * 2.5},x{i % 3}" for i in range(12)]
+CSV = "\n".join(ROWS) + "\n"
+
+
+def report_text(ds) -> str:
+    return "\n".join(ds.report)
+
+
+# -- delimiters and encodings -----------------------------------------------------------------------
+@pytest.mark.parametrize("delimiter,shown", [(",", ","), (";", ";"), ("\t", "tab"), ("|", "|")])
+def test_delimiters_are_sniffed(delimiter, shown):
+    ds = load_table(CSV.replace(",", delimiter).encode())
+    assert ds.preprocessor.feature_names == ["a", "b", "c=x0", "c=x1", "c=x2"]
+    assert ds.X.shape == (12, 5)
+    assert ds.X.dtype == np.float32
+    assert f"separated by '{shown}'" in ds.report[0]
+
+
+def test_utf8_with_and_without_bom():
+    plain = load_table(CSV.replace("x", "é").encode("utf-8"))
+    bom = load_table(b"\xef\xbb\xbf" + CSV.replace("x", "é").encode("utf-8"))
+    assert list(bom.meta.columns) == ["a", "b", "c"]  # no BOM glued to the first column name
+    assert np.array_equal(plain.X, bom.X)
+    assert "c=é0" in bom.preprocessor.feature_names
+    assert "utf-8" in bom.report[0]
+
+
+def test_latin1_falls_back():
+    text = "nom,v\n" + "\n".join(f"caf\xe9{i % 2},{i}" for i in range(6)) + "\n"
+    ds = load_table(text.encode("latin-1"))
+    assert "latin-1" in ds.report[0]
+    assert set(ds.meta["nom"]) == {"café0", "café1"}
+    assert "nom=café1" in ds.preprocessor.feature_names
+
+
+def test_sources_path_bytes_and_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(CSV)
+    from_path = load_table(path)
+    assert from_path.name == "t.csv"
+    assert np.array_equal(from_path.X, load_table(str(path)).X)
+    assert np.array_equal(from_path.X, load_table(CSV.encode()).X)
+    assert np.array_equal(from_path.X, load_table(io.BytesIO(CSV.encode())).X)
+    assert np.array_equal(from_path.X, load_table(io.StringIO(CSV)).X)
+    assert load_table(path, name="mine").name == "mine"
+
+
+# -- column rules -----------------------------------------------------------------------------------
+def test_numeric_columns_are_standardised():
+    ds = load_table(CSV.encode())
+    num = ds.X[:, :2]
+    assert np.allclose(num.mean(0), 0.0, atol=1e-6)
+    assert np.allclose(num.std(0), 1.0, atol=1e-5)
+    col = ds.preprocessor.numeric[1]
+    assert (col.name, col.kind) == ("b", "number")
+    assert col.mean == pytest.approx(np.mean([i * 2.5 for i in range(12)]))
+
+
+def test_categorical_one_hot():
+    ds = load_table(CSV.encode())
+    block = ds.X[:, 2:]
+    assert set(np.unique(block)) == {0.0, 1.0}
+    assert np.array_equal(block.sum(1), np.ones(12))
+    assert np.array_equal(block.argmax(1), np.arange(12) % 3)
+
+
+def test_high_cardinality_text_becomes_metadata_not_a_feature():
+    n = 40
+    df = pd.DataFrame({"name": [f"person {i}" for i in range(n)], "id": [f"id-{i:04d}x" for i in range(n)],
+                       "colour": [["red", "green", "blue"][i % 3] for i in range(n)], "v": np.arange(n) * 1.5})
+    ds = load_table(df.to_csv(index=False).encode(), limits=Limits(max_categories=30))
+    assert ds.preprocessor.columns == ["v", "colour"]
+    assert not any(f.startswith(("name", "id")) for f in ds.preprocessor.feature_names)
+    assert list(ds.meta["name"]) == list(df["name"])  # still there for hover and colour
+    assert "'name': 40 distinct text values (more than 30)" in report_text(ds)
+    # the cap is the limit: raise it and the names become categories
+    loose = load_table(df.to_csv(index=False).encode(), limits=Limits(max_categories=50))
+    assert "name" in loose.preprocessor.columns
+
+
+def test_datetimes_become_seconds():
+    dates = pd.date_range("2020-01-01", periods=10, freq="D")
+    text = "x,when\n" + "\n".join(f"{i},{d:%Y-%m-%d}" for i, d in enumerate(dates)) + "\n"
+    ds = load_table(text.encode())
+    col = ds.preprocessor.numeric[1]
+    assert (col.name, col.kind) == ("when", "datetime")
+    assert col.mean == pytest.approx(pd.Timestamp("2020-01-01", tz="UTC").timestamp() + 4.5 * 86400)
+    assert "dates converted to seconds" in report_text(ds)
+    back = ds.decode_rows(ds.X)
+    assert (back["when"].dt.tz_convert(None) - dates).abs().max() < pd.Timedelta(seconds=1)
+
+
+def test_missing_values_imputed_with_count_reported():
+    text = "x,y\n1,\n2,3\n3,\n4,5\n5,7\n"
+    ds = load_table(text.encode())
+    assert np.isfinite(ds.X).all()
+    assert "'y': 2 missing value(s) set to the median 5" in report_text(ds)
+    back = ds.decode_rows(ds.X)
+    assert np.allclose(back["y"], [5, 3, 5, 5, 7])
+
+
+def test_infinite_values_imputed_with_a_message():
+    text = "x,y\n1,inf\n2,-inf\n3,4\n4,5\n"
+    ds = load_table(text.encode())
+    assert np.isfinite(ds.X).all()
+    assert "'y': 2 infinite value(s) set to the median 4.5" in report_text(ds)
+
+
+def test_constant_and_empty_columns_dropped():
+    text = "x,k,e,c\n1,5,,same\n2,5,,same\n3,5,,same\n"
+    ds = load_table(text.encode())
+    assert ds.preprocessor.columns == ["x"]
+    rep = report_text(ds)
+    assert "Dropped 'k': every value is the same (5)" in rep
+    assert "Dropped 'e': every value is missing" in rep
+    assert "Dropped 'c': it has a single value ('same')" in rep
+
+
+def test_text_with_numbers_counts_as_numbers():
+    values = ["abc"] + [str(i) for i in range(1, 40)]
+    text = "x,t\n" + "\n".join(f"{i},{v}" for i, v in enumerate(values)) + "\n"
+    ds = load_table(text.encode())
+    assert ds.preprocessor.numeric[1].name == "t"
+    assert "'t': text that holds numbers; 1 value(s) that are not numbers set to the median 20" in report_text(ds)
+
+
+@pytest.mark.parametrize("words", [("True", "False"), ("yes", "no"), ("TRUE", "false")])
+def test_booleans(words):
+    vals = [words[i % 2] for i in range(6)]
+    text = "x,b\n" + "\n".join(f"{i},{v}" for i, v in enumerate(vals)) + "\n"
+    ds = load_table(text.encode())
+    col = ds.preprocessor.numeric[1]
+    assert (col.name, col.kind) == ("b", "bool")
+    back = ds.decode_rows(ds.X)
+    assert back["b"].tolist() == [i % 2 == 0 for i in range(6)]
+
+
+def test_label_column_excluded_from_features():
+    ds = load_table(CSV.encode(), label="c")
+    assert ds.label == "c"
+    assert ds.preprocessor.columns == ["a", "b"]
+    assert ds.labels.tolist() == [f"x{i % 3}" for i in range(12)]
+    # even when listed among the features explicitly
+    ds = load_table(CSV.encode(), label="a", features=["a", "b"])
+    assert ds.preprocessor.columns == ["b"]
+
+
+def test_features_choose_columns():
+    ds = load_table(CSV.encode(), features=["b"])
+    assert ds.preprocessor.columns == ["b"]
+    assert list(ds.meta.columns) == ["a", "b", "c"]  # metadata keeps every column
+
+
+def test_inverse_transform_gives_original_units_and_categories():
+    df = pd.DataFrame({"size": [1.5, 2.0, 3.25, 10.0, 7.0, 4.0], "colour": ["red", "blue", "red", "green", "blue", "red"]})
+    ds = table_dataset(df)
+    back = ds.decode_rows(ds.X)
+    assert np.allclose(back["size"], df["size"])
+    assert back["colour"].tolist() == df["colour"].tolist()
+    assert np.allclose(back["colour (p)"], 1.0)
+    # a decoded (soft) block: the argmax category, with its share of the block's positive mass
+    pre = ds.preprocessor
+    x = np.zeros((1, pre.n_features))
+    names = pre.feature_names
+    x[0, names.index("colour=green")] = 0.6
+    x[0, names.index("colour=red")] = 0.2
+    x[0, names.index("colour=blue")] = -0.5  # negative outputs are clipped, not counted
+    row = pre.inverse_transform(x).iloc[0]
+    assert row["colour"] == "green"
+    assert row["colour (p)"] == pytest.approx(0.75)
+    assert row["size"] == pytest.approx(pre.numeric[0].mean)
+
+
+def test_preprocessor_json_round_trip_and_unseen_values():
+    df = pd.DataFrame({"v": [1.0, 2.0, 4.0, np.nan], "c": ["a", "b", None, "a"]})
+    ds = table_dataset(df)
+    pre = TablePreprocessor.from_json(ds.preprocessor.to_json())
+    assert pre.to_json() == ds.preprocessor.to_json()
+    assert np.array_equal(pre.transform(df), ds.X)
+    assert MISSING in pre.categorical[0].categories
+    new = pre.transform(pd.DataFrame({"v": ["oops"], "c": ["never seen"]}))
+    assert new[0, 0] == pytest.approx((pre.numeric[0].fill - pre.numeric[0].mean) / pre.numeric[0].std)
+    assert not new[0, 1:].any()  # an unseen category encodes as an all-zero block
+
+
+# -- bad inputs ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("data,fragment", [
+    (b"", "is empty"),
+    (b"   \n\n", "is empty"),
+    (b"a,b\n1,2\x00\n3,4\n", "looks binary"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
+    (b"a,b\n1,2\n3,4,5\n6,7\n", "not a well-formed CSV"),
+    (b"a,b\n1,2\n", "at least 2"),
+])
+def test_bad_files(data, fragment):
+    with pytest.raises(DataError, match=fragment):
+        load_table(data)
+
+
+def test_ragged_message_names_the_line_and_delimiter():
+    with pytest.raises(DataError) as info:
+        load_table(b"a;b\n1;2\n3;4;5\n6;7\n")
+    msg = str(info.value)
+    assert "line 3" in msg and "separated by ';'" in msg
+
+
+@pytest.mark.parametrize("limits,fragment", [
+    (Limits(max_rows=3), "more than 3 rows"),
+    (Limits(max_columns=2), "has 3 columns; the limit is 2"),
+    (Limits(max_cells=20), "cells; the limit is 20"),
+    (Limits(max_csv_bytes=20), "limit for a CSV file"),
+])
+def test_limits(limits, fragment, tmp_path):
+    with pytest.raises(DataError, match=fragment):
+        load_table(CSV.encode(), limits=limits)
+    path = tmp_path / "t.csv"
+    path.write_text(CSV)
+    with pytest.raises(DataError, match=fragment):
+        load_table(path, limits=limits)
+
+
+def test_missing_file():
+    with pytest.raises(DataError, match="Cannot find"):
+        load_table("/nonexistent/file.csv")
+
+
+def test_unknown_label_and_feature_columns():
+    with pytest.raises(DataError, match="no column 'zz'.*a, b, c"):
+        load_table(CSV.encode(), label="zz")
+    with pytest.raises(DataError, match="Unknown column"):
+        load_table(CSV.encode(), features=["a", "nope"])
+    with pytest.raises(DataError, match="No feature columns"):
+        load_table(CSV.encode(), label="a", features=["a"])
+
+
+def test_no_usable_features():
+    with pytest.raises(DataError, match="None of the chosen columns can be used"):
+        load_table(b"a,b\nx,1\nx,1\nx,1\n")
+    names = "name\n" + "\n".join(f"person {i}" for i in range(50)) + "\n"
+    with pytest.raises(DataError, match="None of the chosen columns"):
+        load_table(names.encode())
