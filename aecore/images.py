@@ -88,6 +88,19 @@ def zip_entries(data: bytes, zip_name: str, limits: Limits) -> tuple[list[Entry]
     return [Entry(i.filename.replace("\\", "/"), reader(i)) for i in images], report
 
 
+def file_reader(path: Path, limits: Limits) -> Callable[[], bytes]:
+    """A reader for an image file in a folder, with the same per-image size message as uploads and ZIPs."""
+    def read() -> bytes:
+        try:
+            size = path.stat().st_size
+            if size > limits.max_image_bytes:
+                raise DataError(f"{size / 2**20:.1f} MB is over the {limits.max_image_bytes / 2**20:.0f} MB limit per image")
+            return path.read_bytes()
+        except OSError as exc:
+            raise DataError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    return read
+
+
 def gather(sources, limits: Limits) -> tuple[list[Entry], list[str]]:
     """Flatten paths, folders, ZIPs, uploads and (name, bytes) pairs into entries."""
     if isinstance(sources, (str, os.PathLike, bytes)) or hasattr(sources, "read") or isinstance(sources, tuple):
@@ -110,7 +123,7 @@ def gather(sources, limits: Limits) -> tuple[list[Entry], list[str]]:
                 if path.suffix.lower() in ARCHIVE_SUFFIXES:
                     raise DataError(f"The folder holds an archive ('{rel}'). Unpack it first; archives inside a folder are not read.")
                 if is_image_name(rel) and not is_hidden(rel):
-                    entries.append(Entry(rel, lambda p=path: read_bytes(p, limits.max_image_bytes, "image")[0]))
+                    entries.append(Entry(rel, file_reader(path, limits)))
         else:
             data, name = read_bytes(src, max(limits.max_zip_bytes, limits.max_image_bytes), "file")
             if data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip"):
