@@ -1,0 +1,118 @@
+"""Real-browser end-to-end tests: the map is drawn, a click on a point shows its reconstruction, a click on
+empty space decodes that spot, and a CSV upload trains a new model whose map replaces the old one.
+Each step saves a screenshot to docs/screenshots/.
+
+Clicks land on pixels computed from Plotly's own axes (gd._fullLayout.xaxis.l2p + _offset), so they hit
+a given data point (trace 1+) or a decode-grid node (trace 0) far from any data point."""
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures_ui import make_csv
+
+pytestmark = pytest.mark.browser
+
+# A data point's pixel position inside the plot div, with its row id: trace 0 is the invisible decode grid.
+POINT_JS = """(trace) => { const gd = document.querySelector('.js-plotly-plot'); const t = gd._fullData[trace];
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return [xa.l2p(t.x[0]) + xa._offset, ya.l2p(t.y[0]) + ya._offset, t.customdata[0]]; }"""
+
+# The decode-grid node farthest (in pixels) from every data point, away from the modebar at the top.
+EMPTY_JS = """() => { const gd = document.querySelector('.js-plotly-plot'); const L = gd._fullLayout;
+  const xa = L.xaxis, ya = L.yaxis; const px = (t, i) => [xa.l2p(t.x[i]) + xa._offset, ya.l2p(t.y[i]) + ya._offset];
+  const data = []; for (const t of gd._fullData.slice(1)) for (let i = 0; i < t.x.length; i++) data.push(px(t, i));
+  const grid = gd._fullData[0]; let best = null, bestD = -1;
+  for (let i = 0; i < grid.x.length; i++) {
+    const [gx, gy] = px(grid, i);
+    if (gy < ya._offset + 0.15 * ya._length || gx > xa._offset + 0.95 * xa._length) continue;  // modebar, edge
+    let d = Infinity; for (const [x, y] of data) { const e = (x - gx) ** 2 + (y - gy) ** 2; if (e < d) d = e; }
+    if (d > bestD) { bestD = d; best = [gx, gy, grid.x[i], grid.y[i], Math.sqrt(d)]; } }
+  return best; }"""
+
+N_POINTS_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+  return gd && gd._fullData ? gd._fullData.slice(1).reduce((n, t) => n + t.x.length, 0) : 0; }"""
+
+
+def wait_idle(page, timeout_ms: int = 30_000) -> None:
+    """Streamlit has finished the current script (or fragment) run."""
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout_ms)
+
+
+def click_in_plot(page, at: tuple[float, float]) -> None:
+    box = page.locator(".js-plotly-plot").first.bounding_box()
+    page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+
+
+def click_until(page, locate, expect, tries: int = 3) -> None:
+    """Click where `locate()` says until `expect` (a locator) shows: the first click can race a re-layout."""
+    for attempt in range(tries):
+        click_in_plot(page, locate())
+        try:
+            expect.first.wait_for(timeout=10_000)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+
+
+def inspector_captions(page) -> list[str]:
+    return page.locator("[data-testid=stImageCaption]").all_inner_texts()
+
+
+def images_loaded(page) -> bool:
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stImage] img'))
+                                 .every(img => img.complete && img.naturalWidth > 0)""")
+
+
+def test_default_map_is_drawn(page, screenshots):
+    assert page.get_by_text("sample: digits").first.is_visible()
+    assert page.evaluate(N_POINTS_JS) == 1797
+    n_traces = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData.length")
+    assert n_traces == 11, "the decode grid plus one trace per digit"
+    assert page.get_by_text("Click a point on the map").is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(screenshots / "e2e_default.png"))
+
+
+def test_click_point_shows_reconstruction(page, screenshots):
+    row = page.evaluate(POINT_JS, 1)[2]
+    click_until(page, lambda: page.evaluate(POINT_JS, 1)[:2],
+                page.locator("[data-testid=stImageCaption]", has_text="reconstruction"))
+    wait_idle(page)
+    assert page.get_by_text(f"Row {row} · label 0").is_visible()
+    captions = inspector_captions(page)
+    assert "original" in captions and "reconstruction" in captions
+    assert images_loaded(page)
+    page.screenshot(path=str(screenshots / "e2e_point.png"))
+
+
+def test_click_empty_space_decodes(page, screenshots):
+    spot = page.evaluate(EMPTY_JS)
+    assert spot[4] > 15, "no empty space on the map to click"
+    click_until(page, lambda: page.evaluate(EMPTY_JS)[:2], page.get_by_text("Decoded at"))
+    wait_idle(page)
+    assert "decoded" in inspector_captions(page)
+    assert page.get_by_text(f"Decoded at ({spot[2]:.2f}, {spot[3]:.2f})").is_visible()
+    assert images_loaded(page)
+    page.screenshot(path=str(screenshots / "e2e_decode.png"))
+
+
+def test_csv_upload_trains_a_new_map(page, screenshots):
+    sidebar = page.locator("[data-testid=stSidebar]")
+    csv_source = sidebar.get_by_role("radio", name="CSV", exact=True)  # a segmented control: radio buttons
+    csv_source.click()
+    wait_idle(page)
+    assert csv_source.get_attribute("aria-checked") == "true"
+    sidebar.locator("input[type=file]").set_input_files(
+        files=[{"name": "plants.csv", "mimeType": "text/csv", "buffer": make_csv(300)}])
+    page.get_by_text("New table: plants.csv").wait_for(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Use these columns and train").click()
+    page.locator("[data-testid=stProgress]").first.wait_for(timeout=30_000)  # the live training panel
+    header = page.locator("[data-testid=stMarkdownContainer] strong", has_text="csv: plants.csv")
+    header.first.wait_for(timeout=150_000)
+    wait_idle(page, 60_000)
+    page.wait_for_function(f"() => ({N_POINTS_JS})() === 300", timeout=30_000)  # the new map is drawn
+    assert page.get_by_text("300 rows").first.is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(screenshots / "e2e_csv_trained.png"))
