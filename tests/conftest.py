@@ -18,6 +18,12 @@ DATA = ROOT / "data"
 FAST = dict(latent_dim=2, epochs=4, hidden=[16], batch_size=32, lr=1e-2, threads=1, seed=0)
 
 
+@pytest.fixture
+def fast() -> dict:
+    """Autoencoder keyword arguments for a tiny, quick fit (a fresh dict: tests may extend it)."""
+    return dict(FAST)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
