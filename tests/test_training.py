@@ -1,0 +1,199 @@
+"""The training loop: progress callbacks, cancellation (between and within epochs), divergence that
+keeps the last good weights, early stopping, the time limit, and the learning-rate schedule."""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from aecore import Autoencoder, EpochReport
+from aecore.models import ModelConfig, build_network
+from aecore.training import TrainSettings, batched, cosine, evaluate, fit_in_time, train
+
+
+def snapshot(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.network_.state_dict().items()}
+
+
+def same_weights(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def tiny_net(seed: int = 0):
+    torch.manual_seed(seed)
+    return build_network(ModelConfig("dense", "plain", [6], 2, [16]))
+
+
+def test_callback_hears_every_epoch(table_X, fast):
+    reports = []
+    model = Autoencoder(**dict(fast, epochs=3)).fit(table_X, callback=reports.append)
+    assert [r.epoch for r in reports] == [1, 2, 3]
+    assert all(isinstance(r, EpochReport) and r.epochs == 3 for r in reports)
+    assert all(r.val_loss is not None and r.val_mse is not None and r.samples_per_s > 0 for r in reports)
+    assert [r.elapsed for r in reports] == sorted(r.elapsed for r in reports)
+    assert model.history_ == [r.to_json() for r in reports]
+    assert model.result_.status == "completed" and model.result_.epochs_run == 3
+    assert model.result_.message.startswith("Trained 3 epochs")
+    assert set(model.result_.to_json()) == {"status", "message", "best_epoch", "epochs_run", "seconds"}
+
+
+def test_best_weights_are_kept(table_X, fast):
+    states = {}
+
+    def keep(report):
+        states[report.epoch] = snapshot(model)
+
+    model = Autoencoder(**dict(fast, epochs=5))
+    model.fit(table_X, callback=keep)
+    best = min(model.history_, key=lambda h: h["val_loss"])["epoch"]
+    assert model.result_.best_epoch == best
+    assert same_weights(snapshot(model), states[best])
+
+
+def test_cancel_after_epoch_2(table_X, fast):
+    cancel, states = threading.Event(), {}
+
+    def listener(report):
+        states[report.epoch] = snapshot(model)
+        if report.epoch == 2:
+            cancel.set()
+
+    model = Autoencoder(**dict(fast, epochs=50))
+    assert model.fit(table_X, callback=listener, cancel=cancel) is model
+    result = model.result_
+    assert result.status == "cancelled"
+    assert result.epochs_run == 2 and len(model.history_) == 2
+    assert "Stopped by request after 2 epoch(s)" in result.message
+    assert result.best_epoch in (1, 2)
+    assert same_weights(snapshot(model), states[result.best_epoch])  # the best so far, not the last
+    codes = model.transform(table_X)  # still usable
+    assert codes.shape == (len(table_X), 2) and np.isfinite(codes).all()
+
+
+class CancelAfter(threading.Event):
+    """An Event that reads as set from its (k+1)-th check on: a cancel landing inside an epoch."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.k, self.checks = k, 0
+
+    def is_set(self) -> bool:
+        self.checks += 1
+        return self.checks > self.k
+
+
+def test_cancel_within_an_epoch_stops_at_the_next_batch(table_X, fast):
+    # 96 training rows in batches of 32: 3 checks in epoch 1, then one batch of epoch 2 runs.
+    cancel = CancelAfter(4)
+    model = Autoencoder(**dict(fast, epochs=50)).fit(table_X, cancel=cancel)
+    assert model.result_.status == "cancelled"
+    assert cancel.checks == 5  # no batch ran after the cancel was seen
+    assert model.result_.epochs_run == 2  # the partial epoch is reported
+    assert np.isfinite(model.transform(table_X)).all()
+
+
+def test_cancel_before_start_keeps_initial_weights(table_X, fast):
+    cancel = threading.Event()
+    cancel.set()
+    model = Autoencoder(**dict(fast, epochs=5)).fit(table_X, cancel=cancel)
+    assert model.result_.status == "cancelled"
+    assert model.result_.epochs_run == 0 and model.result_.best_epoch == 0 and model.history_ == []
+    torch.manual_seed(fast["seed"])
+    initial = build_network(model.config_).state_dict()
+    assert same_weights(snapshot(model), initial)
+    assert model.transform(table_X).shape == (len(table_X), 2)
+
+
+def test_divergence_on_huge_data(fast):
+    X = np.random.default_rng(0).standard_normal((40, 4)).astype(np.float32) * 1e30  # finite, but MSE overflows
+    assert np.isfinite(X).all()
+    model = Autoencoder(**dict(fast, epochs=5)).fit(X)
+    result = model.result_
+    assert result.status == "diverged"
+    assert "diverged" in result.message and "lower learning rate" in result.message
+    assert result.best_epoch == 0
+    assert all(torch.isfinite(p).all() for p in model.network_.parameters())
+    assert np.isfinite(model.transform(X / 1e30)).all()
+
+
+def test_divergence_mid_training_keeps_the_last_good_weights(table_X):
+    net = tiny_net()
+    real_loss, calls = net.loss, {"n": 0}
+
+    def loss(x):  # fine for two epochs (3 batches each), NaN from the first batch of epoch 3
+        calls["n"] += 1
+        out = real_loss(x)
+        return dict(out, loss=out["loss"] * math.nan) if calls["n"] > 6 else out
+
+    net.loss = loss
+    states = {}
+    X = torch.from_numpy(table_X[:96])
+    history, result = train(net, X, None, TrainSettings(epochs=10, batch_size=32, lr=1e-2),
+                            callback=lambda r: states.update({r.epoch: {k: v.clone() for k, v in net.state_dict().items()}}))
+    assert result.status == "diverged" and len(history) == 2
+    assert result.best_epoch == min(history, key=lambda h: h["train_loss"])["epoch"]
+    assert "diverged in epoch 3" in result.message and f"Kept the weights of epoch {result.best_epoch}" in result.message
+    assert same_weights(net.state_dict(), states[result.best_epoch])
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+
+
+def test_divergence_on_validation(table_X):
+    net = tiny_net()
+    X_val = torch.full((8, 6), 1e30)
+    history, result = train(net, torch.from_numpy(table_X), X_val, TrainSettings(epochs=5, batch_size=32))
+    assert result.status == "diverged" and "validation loss" in result.message
+    assert result.best_epoch == 0 and history == []
+
+
+def test_early_stopping(table_X, fast):
+    # A learning rate so small that the validation loss cannot improve by the 0.01% that counts.
+    model = Autoencoder(**dict(fast, epochs=100, lr=1e-9, patience=1)).fit(table_X)
+    result = model.result_
+    assert result.status == "early_stopped"
+    assert result.epochs_run == 2 and result.best_epoch == 1
+    assert "Stopped early after 2 epochs" in result.message and "not improved for 1 epochs" in result.message
+
+
+def test_no_validation_uses_training_loss(table_X, fast):
+    model = Autoencoder(**dict(fast, epochs=3, validation=0.0, test=0.0)).fit(table_X)
+    assert len(model.split_["train"]) == len(table_X)
+    assert all(h["val_loss"] is None for h in model.history_)
+    assert model.result_.best_epoch == min(model.history_, key=lambda h: h["train_loss"])["epoch"]
+
+
+def test_max_seconds(table_X, fast):
+    reports = []
+    model = Autoencoder(**dict(fast, epochs=100_000, max_seconds=0.5)).fit(table_X, callback=reports.append)
+    result = model.result_
+    assert result.status in ("time_limit", "completed")
+    assert result.epochs_run < 100_000
+    assert "0.5 s time limit" in result.message
+    assert result.seconds < 10  # the limit, plus at most an epoch and a slow machine's slack
+    assert reports[-1].epochs < 100_000  # the plan was fitted to the time limit
+
+
+def test_cosine_schedule_and_time_plan():
+    assert cosine(0, 100) == pytest.approx(1.0)
+    assert cosine(50, 100) == pytest.approx(0.525)
+    assert cosine(100, 100) == pytest.approx(0.05)
+    assert cosine(500, 100) == pytest.approx(0.05)
+    assert fit_in_time(100, 1, 0.5, 10.0) == 20
+    assert fit_in_time(100, 1, 0.01, 10.0) == 100
+    assert fit_in_time(100, 5, 20.0, 10.0) == 5  # never fewer than done
+
+
+def test_evaluate_is_repeatable_for_stochastic_objectives():
+    torch.manual_seed(0)
+    net = build_network(ModelConfig("dense", "vae", [6], 2, [8]))
+    X = torch.randn(20, 6)
+    assert evaluate(net, X) == evaluate(net, X)
+    assert net.training  # evaluate restores train mode
+
+
+def test_batched():
+    X = torch.arange(10.0).reshape(10, 1)
+    assert torch.equal(batched(lambda x: x * 2, X, batch=3), X * 2)
+    assert batched(lambda x: x * 2, X[:0]).shape == (0, 1)
