@@ -1,0 +1,240 @@
+"""Bundles: a full round trip with data, codes and map; and every way a file can be wrong raising
+BundleError, without ever unpickling or executing anything."""
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import save as torch_save
+
+from aecore import Autoencoder, BundleError, Limits, images_from_array, table_dataset
+from aecore.bundle import KNOWN_MEMBERS, load_bundle, save_bundle
+from aecore.projection import project
+
+
+@pytest.fixture(scope="module")
+def table_data():
+    rng = np.random.default_rng(0)
+    n = 60
+    df = pd.DataFrame({"kind": np.where(np.arange(n) % 3 == 0, "odd", "even"),
+                       "size": rng.normal(10, 2, n), "weight": rng.normal(70, 5, n),
+                       "colour": [["red", "green", "blue"][i % 3] for i in range(n)],
+                       "name": [f"item {i}" for i in range(n)]})
+    return table_dataset(df, label="kind", name="things")
+
+
+@pytest.fixture(scope="module")
+def trained(table_data):
+    model = Autoencoder(latent_dim=3, epochs=3, hidden=[16], batch_size=16, threads=1, seed=0).fit(table_data)
+    codes = model.transform(table_data)
+    return model, codes, project(codes, "pca"), model.reconstruction_error(table_data)
+
+
+@pytest.fixture(scope="module")
+def blob(trained, table_data) -> bytes:
+    model, codes, xy, errors = trained
+    return save_bundle(None, model, table_data, codes=codes, xy=xy, errors=errors, extra={"pca": {"ratio": 0.5}})
+
+
+def rewrite(data: bytes, replace: dict | None = None, drop=(), add: dict | None = None) -> bytes:
+    """A copy of a bundle with members replaced, dropped or added."""
+    replace, add = replace or {}, add or {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename in drop:
+                continue
+            dst.writestr(info.filename, replace.get(info.filename, src.read(info.filename)))
+        for name, content in add.items():
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def member(data: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.read(name)
+
+
+# -- round trips -------------------------------------------------------------------------------------
+def test_members_are_json_safetensors_and_parquet(blob):
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = set(zf.namelist())
+    assert names == KNOWN_MEMBERS
+    manifest = json.loads(member(blob, "manifest.json"))
+    assert manifest["format"] == "aecore-bundle" and manifest["version"] == 1
+    assert json.loads(member(blob, "model.json"))["config"]["latent_dim"] == 3
+
+
+def test_round_trip_restores_dataset_codes_map_and_errors(blob, trained, table_data):
+    model, codes, xy, errors = trained
+    bundle = load_bundle(blob)
+    ds = bundle.dataset
+    assert np.array_equal(ds.X, table_data.X) and ds.X.dtype == np.float32
+    pd.testing.assert_frame_equal(ds.meta, table_data.meta, check_dtype=False)
+    assert ds.label == "kind" and ds.labels.tolist() == table_data.labels.tolist()
+    assert ds.name == "things" and ds.report == table_data.report
+    assert ds.preprocessor.to_json() == table_data.preprocessor.to_json()
+    assert np.array_equal(bundle.codes, codes)
+    assert np.array_equal(bundle.xy, xy)
+    assert np.array_equal(bundle.errors, errors.astype(np.float32))
+    assert bundle.info["extra"] == {"pca": {"ratio": 0.5}}
+    # the restored model and preprocessing give the same decoded rows in original units
+    back = ds.decode_rows(bundle.model.inverse_transform(codes))
+    pd.testing.assert_frame_equal(back, table_data.decode_rows(model.inverse_transform(codes)))
+    assert np.array_equal(bundle.model.transform(ds), codes)
+
+
+def test_paths_and_file_objects(tmp_path, trained, table_data, blob):
+    model, *_ = trained
+    path = tmp_path / "m.aebundle"
+    assert save_bundle(path, model) is None
+    buf = io.BytesIO()
+    save_bundle(buf, model)
+    for source in (path, str(path), buf.getvalue(), io.BytesIO(buf.getvalue())):
+        loaded = load_bundle(source)
+        assert loaded.dataset is None and loaded.codes is None and loaded.xy is None and loaded.errors is None
+        assert np.array_equal(loaded.model.transform(table_data), model.transform(table_data))
+
+
+def test_image_bundle(digit_images):
+    data = images_from_array(digit_images[:30], labels=np.arange(30) % 3)
+    model = Autoencoder(model="conv", latent_dim=2, epochs=1, hidden=[4], threads=1).fit(data)
+    bundle = load_bundle(save_bundle(None, model, data, codes=model.transform(data)))
+    assert bundle.dataset.preprocessor.shape == (1, 8, 8)
+    assert bundle.dataset.label == "label" and bundle.dataset.labels.tolist() == data.labels.tolist()
+    assert np.array_equal(bundle.dataset.X, data.X)
+    assert bundle.xy is None
+
+
+def test_untrained_model_cannot_be_saved():
+    with pytest.raises(BundleError, match="Only a trained model"):
+        save_bundle(None, Autoencoder())
+
+
+# -- bad files ---------------------------------------------------------------------------------------
+def test_garbage_bytes():
+    with pytest.raises(BundleError, match="not a usable model bundle: the file is not a ZIP archive"):
+        load_bundle(b"\x00\x01garbage" * 100)
+    with pytest.raises(BundleError, match="not a ZIP"):
+        load_bundle(b"")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(BundleError, match="Cannot find"):
+        load_bundle(tmp_path / "nope.aebundle")
+
+
+def test_random_zip(zip_bytes):
+    with pytest.raises(BundleError, match="no manifest.json"):
+        load_bundle(zip_bytes([("photo.png", b"\x89PNG"), ("notes.txt", b"hi")]))
+
+
+@pytest.mark.parametrize("manifest,fragment", [
+    (b"{not json", "manifest.json is not valid JSON"),
+    (b"\xff\xfe", "manifest.json is not valid JSON"),
+    (b"[1, 2]", "manifest.json is not a JSON object"),
+    (json.dumps({"format": "other-app", "version": 1}).encode(), "does not name the aecore bundle format"),
+    (json.dumps({"format": "aecore-bundle", "version": 99}).encode(), "format version 99; this app reads version 1"),
+])
+def test_wrong_manifest(blob, manifest, fragment):
+    with pytest.raises(BundleError, match=fragment):
+        load_bundle(rewrite(blob, {"manifest.json": manifest}))
+
+
+def test_malformed_model_json(blob):
+    spec = json.loads(member(blob, "model.json"))
+    for broken in ({**spec, "config": {**spec["config"], "latent_dim": "three"}},
+                   {k: v for k, v in spec.items() if k != "split"},
+                   {**spec, "input_shape": [7]},
+                   {**spec, "config": {**spec["config"], "backbone": "rnn"}}):
+        with pytest.raises(BundleError, match="model.json is malformed"):
+            load_bundle(rewrite(blob, {"model.json": json.dumps(broken).encode()}))
+    with pytest.raises(BundleError, match="model.json is missing"):
+        load_bundle(rewrite(blob, drop=("model.json",)))
+
+
+def test_tampered_weights(blob, trained):
+    model = trained[0]
+    state = {k: v.clone() for k, v in model.network_.state_dict().items()}
+    first = next(iter(state))
+    wrong_shape = dict(state, **{first: torch.zeros(3, 3)})
+    missing_key = {k: v for k, v in state.items() if k != first}
+    extra_key = dict(state, evil=torch.zeros(1))
+    for weights in (torch_save(wrong_shape), torch_save(missing_key), torch_save(extra_key), b"not safetensors"):
+        with pytest.raises(BundleError, match="weights do not fit the model"):
+            load_bundle(rewrite(blob, {"weights.safetensors": weights}))
+    with pytest.raises(BundleError, match="weights.safetensors is missing"):
+        load_bundle(rewrite(blob, drop=("weights.safetensors",)))
+
+
+def test_unknown_members(blob):
+    with pytest.raises(BundleError, match="unexpected members \\(evil.pkl\\)"):
+        load_bundle(rewrite(blob, add={"evil.pkl": pickle.dumps({"a": 1})}))
+    with pytest.raises(BundleError, match="unexpected members \\(../escape.json\\)"):
+        load_bundle(rewrite(blob, add={"../escape.json": b"{}"}))
+
+
+def test_damaged_data_members(blob):
+    with pytest.raises(BundleError, match="arrays.safetensors is damaged"):
+        load_bundle(rewrite(blob, {"arrays.safetensors": b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"}))
+    with pytest.raises(BundleError, match="dataset is incomplete or malformed"):
+        load_bundle(rewrite(blob, drop=("meta.parquet",)))
+    with pytest.raises(BundleError, match="dataset is incomplete or malformed"):
+        load_bundle(rewrite(blob, {"dataset.json": json.dumps({"preprocessing": {"kind": "audio"}}).encode()}))
+
+
+def test_arrays_that_do_not_match(blob, trained, table_data):
+    model, codes, xy, errors = trained
+    with pytest.raises(BundleError, match="its codes have 5 rows but its data has 60"):
+        load_bundle(save_bundle(None, model, table_data, codes=codes[:5]))
+    with pytest.raises(BundleError, match="its xy have shape \\(60, 3\\)"):
+        load_bundle(save_bundle(None, model, table_data, xy=codes))
+    with pytest.raises(BundleError, match="its codes have shape \\(60, 2\\)"):
+        load_bundle(save_bundle(None, model, table_data, codes=xy))
+
+
+def test_oversized_bundle(blob):
+    with pytest.raises(BundleError, match="limit"):
+        load_bundle(blob, limits=Limits(max_bundle_bytes=len(blob) - 1))
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        inflated = sum(i.file_size for i in zf.infolist())
+    assert inflated > len(blob)  # JSON and data compress: the archive is smaller than its contents
+    with pytest.raises(BundleError, match="would inflate past"):
+        load_bundle(blob, limits=Limits(max_bundle_bytes=len(blob)))
+
+
+class Payload:
+    """Unpickling this creates a file: proof that something was executed."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_nothing_is_unpickled_or_executed(blob, tmp_path, monkeypatch):
+    marker = tmp_path / "executed"
+    payload = pickle.dumps(Payload(marker))
+    for name in ("weights.safetensors", "arrays.safetensors", "meta.parquet", "model.json"):
+        with pytest.raises(BundleError):
+            load_bundle(rewrite(blob, {name: payload}))
+    torch_file = io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, torch_file)  # a torch.save checkpoint is a pickle in a ZIP
+    with pytest.raises(BundleError):
+        load_bundle(rewrite(blob, {"weights.safetensors": torch_file.getvalue()}))
+    assert not marker.exists()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load_bundle must not unpickle anything")
+
+    for target in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, target, refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    assert load_bundle(blob).dataset.n == 60  # a valid bundle loads without any of them
