@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from aecore import MODEL_NAMES, Autoencoder, ConfigError, DataError, images_from_array, interpolate
+from aecore import MODEL_NAMES, Autoencoder, ConfigError, DataError, images_from_array, interpolate, table_dataset
 from aecore.estimator import default_epochs, default_hidden
 
 
@@ -65,9 +66,6 @@ def test_transform_inverse_transform_and_errors(fitted, table_X):
 
 
 def test_transform_accepts_dataset_and_lists(fitted, table_X, fast):
-    from aecore import table_dataset
-    import pandas as pd
-
     assert np.array_equal(fitted.transform(table_X[:3].tolist()), fitted.transform(table_X[:3]))
     ds = table_dataset(pd.DataFrame(table_X))
     assert Autoencoder(**fast).fit(ds).transform(ds).shape == (len(table_X), 2)

@@ -1,0 +1,41 @@
+"""Per-row comparisons in original units, decoded rows, and label mixes of a selection."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aecore import table_dataset
+from aecore.inspect import compare_table_row, decoded_table_row, label_mix
+
+
+@pytest.fixture
+def ds():
+    df = pd.DataFrame({"height": [150.0, 160.0, 170.0, 180.0, 190.0], "colour": ["red", "blue", "red", "green", "blue"],
+                       "kind": ["a", "b", "a", "a", "b"]})
+    return table_dataset(df, label="kind")
+
+
+def test_compare_row_worst_first(ds):
+    x = ds.X[0]
+    x_hat = x.copy()
+    x_hat[0] += 2.0  # two standard deviations off in height; colour reconstructed exactly
+    table = compare_table_row(ds.preprocessor, x, x_hat)
+    assert list(table.columns) == ["feature", "original", "reconstructed", "error"]
+    assert table["feature"].tolist() == ["height", "colour"]
+    assert table["error"].tolist() == pytest.approx([4.0, 0.0])
+    assert table["original"].tolist() == ["150", "red"]
+    assert table["reconstructed"].iloc[0] == f"{150 + 2 * ds.preprocessor.numeric[0].std:.4g}"
+    assert table["reconstructed"].iloc[1] == "red (p=1.00)"
+
+
+def test_decoded_row(ds):
+    out = decoded_table_row(ds.preprocessor, ds.X[3])
+    assert out.to_dict("list") == {"feature": ["height", "colour"], "decoded": ["180", "green (p=1.00)"]}
+
+
+def test_label_mix(ds):
+    mix = label_mix(ds, np.array([0, 1, 2]))
+    assert dict(zip(mix["value"], mix["rows"])) == {"a": 2, "b": 1}
+    assert dict(zip(*label_mix(ds, np.array([1, 3]), "colour").values.T)) == {"blue": 1, "green": 1}
+    assert label_mix(ds, np.array([0]), "nope").empty
