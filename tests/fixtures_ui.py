@@ -26,12 +26,13 @@ def new_app() -> AppTest:
 
 @pytest.fixture
 def no_umap_warm_up(monkeypatch):
-    """The app compiles UMAP (~30 s of numba JIT, one core) in a background thread at start-up. The
-    AppTest tests map with PCA, so mark UMAP as already warm: the thread then ends at once and does not
-    compete with the tests for the CPU. Restored after each test."""
-    import aecore.projection
+    """The app warms PyTorch and compiles UMAP (~30 s of numba JIT) in a background thread started once
+    per process (dashboard.main.start_warm_up). Under AppTest that process is pytest's, and every test
+    here maps with PCA: skip the warm-up so it does not compete with the tests for the CPU, or run on in
+    the background into other tests. Restored after each test."""
+    import dashboard.main
 
-    monkeypatch.setattr(aecore.projection, "_warm_seconds", 0.0, raising=False)
+    monkeypatch.setattr(dashboard.main, "start_warm_up", lambda: None, raising=False)
 
 
 @pytest.fixture
