@@ -195,9 +195,17 @@ class Autoencoder:
         return batched(net.encode, self._tensor(X)).cpu().numpy()
 
     def inverse_transform(self, Z) -> np.ndarray:
-        """Decode: (n, latent_dim) -> (n, *shape), in the model's feature space."""
+        """Decode: (n, latent_dim) -> (n, *shape), in the model's feature space. One code of shape
+        (latent_dim,) decodes as one row."""
         net = self._check_fitted()
-        Z = np.asarray(Z, dtype=np.float32).reshape(-1, self.config_.latent_dim)
+        latent = self.config_.latent_dim
+        try:
+            Z = np.asarray(Z, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise DataError(f"Codes must be numbers of shape (n, {latent}).") from None
+        if Z.ndim not in (1, 2) or Z.shape[-1] != latent:  # never reshape a wrong width into more rows
+            raise DataError(f"Codes must have shape (n, {latent}) or ({latent},) for this model; got {Z.shape}.")
+        Z = Z.reshape(-1, latent)
         return batched(net.decode, torch.from_numpy(Z).to(self.device_)).cpu().numpy()
 
     def fit_transform(self, X, y=None, **kw) -> np.ndarray:
