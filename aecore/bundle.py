@@ -140,6 +140,19 @@ def _json(members: dict, name: str) -> dict:
     return value
 
 
+def _weights_mismatch(found: dict, expected: dict) -> str | None:
+    """How the tensors in a weights file differ from those the config implies (name -> shape), or None."""
+    missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    if missing:
+        return f"tensor '{missing[0]}' is missing"
+    if extra:
+        return f"unexpected tensor '{extra[0]}'"
+    for name in sorted(found):
+        if found[name] != expected[name]:
+            return f"tensor '{name}' has shape {list(found[name])}; the config implies {list(expected[name])}"
+    return None
+
+
 def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -> Bundle:
     """Read a bundle from a path, bytes or a binary file. Raises BundleError for anything else."""
     members = _read_zip(source, limits)
@@ -148,6 +161,8 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
         raise _fail("its manifest does not name the aecore bundle format")
     if manifest.get("version") != VERSION:
         raise _fail(f"it is format version {manifest.get('version')!r}; this app reads version {VERSION}")
+    if not isinstance(manifest.get("extra", {}), dict):
+        raise _fail("its manifest's 'extra' is not a JSON object")
     spec = _json(members, "model.json")
     try:
         params = {k: v for k, v in spec["params"].items() if k in Autoencoder.PARAMS}
@@ -159,13 +174,24 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
         model.split_ = {k: np.asarray(v, dtype=np.int64) for k, v in spec["split"].items()}
         if tuple(model.config_.input_shape) != model.input_shape_:
             raise ValueError("input shapes disagree")
-        net = build_network(model.config_)
+        if model.latent_dim != model.config_.latent_dim:
+            raise ValueError("the latent size in params and config disagree")
+        if not all(isinstance(h, dict) for h in model.history_):
+            raise ValueError("history entries must be objects")
+        # The shapes the config implies, on the meta device: nothing is allocated, so a config that
+        # declares a huge network costs nothing until its weights (bounded by the file size) match.
+        with torch.device("meta"):
+            expected = {k: tuple(v.shape) for k, v in build_network(model.config_).state_dict().items()}
     except BundleError:
         raise
     except Exception as exc:  # any malformed field: wrong keys, types or values
         raise _fail(f"model.json is malformed ({type(exc).__name__}: {exc})") from None
     try:
         state = torch_load(members["weights.safetensors"])
+        mismatch = _weights_mismatch({k: tuple(v.shape) for k, v in state.items()}, expected)
+        if mismatch:
+            raise ValueError(mismatch)
+        net = build_network(model.config_)
         net.load_state_dict(state, strict=True)
     except KeyError:
         raise _fail("weights.safetensors is missing") from None
@@ -187,13 +213,15 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
             pre = preprocessor_from_json(ds["preprocessing"])
             meta = pd.read_parquet(io.BytesIO(members["meta.parquet"]))
             X = arrays["X"]
+            label, report = ds.get("label"), ds.get("report", [])
+            if not (label is None or isinstance(label, str)) or not isinstance(report, list):
+                raise TypeError("label must be text and report a list")
         except Exception as exc:
             raise _fail(f"its dataset is incomplete or malformed ({type(exc).__name__})") from None
         if tuple(X.shape[1:]) != model.input_shape_ or len(meta) != len(X):
             raise _fail("its data does not match the model's input shape")
-        label = ds.get("label") if ds.get("label") in meta.columns else None
-        dataset = Dataset(X, meta, pre, name=str(ds.get("name", "data")), label=label,
-                          report=[str(r) for r in ds.get("report", [])])
+        dataset = Dataset(X, meta, pre, name=str(ds.get("name", "data")), label=label if label in meta.columns else None,
+                          report=[str(r) for r in report])
     n = len(dataset.X) if dataset is not None else None
     expected_cols = {"codes": model.config_.latent_dim, "xy": 2}
     for key in ("codes", "xy", "errors"):
