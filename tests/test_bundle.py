@@ -166,11 +166,56 @@ def test_tampered_weights(blob, trained):
     wrong_shape = dict(state, **{first: torch.zeros(3, 3)})
     missing_key = {k: v for k, v in state.items() if k != first}
     extra_key = dict(state, evil=torch.zeros(1))
-    for weights in (torch_save(wrong_shape), torch_save(missing_key), torch_save(extra_key), b"not safetensors"):
-        with pytest.raises(BundleError, match="weights do not fit the model"):
+    for weights, detail in ((torch_save(wrong_shape), f"tensor '{first}' has shape \\[3, 3\\]"),
+                            (torch_save(missing_key), f"tensor '{first}' is missing"),
+                            (torch_save(extra_key), "unexpected tensor 'evil'"),
+                            (b"not safetensors", "")):
+        with pytest.raises(BundleError, match="weights do not fit the model it describes \\(" + detail):
             load_bundle(rewrite(blob, {"weights.safetensors": weights}))
     with pytest.raises(BundleError, match="weights.safetensors is missing"):
         load_bundle(rewrite(blob, drop=("weights.safetensors",)))
+
+
+def test_declared_network_size_is_checked_before_allocating(blob, monkeypatch):
+    """A config that declares a huge network (here 10^9 latent units, ~16 GB of decoder weights) must
+    be refused from the weights file's shapes, never by building it: that would exhaust memory."""
+    import aecore.bundle as bundle_module
+
+    devices, real_build = [], bundle_module.build_network
+
+    def spy(cfg):
+        devices.append(torch.get_default_device().type)
+        if devices[-1] != "meta" and cfg.latent_dim > 10**6:
+            raise AssertionError("load_bundle allocated the network a config declares before checking its weights")
+        return real_build(cfg)
+
+    monkeypatch.setattr(bundle_module, "build_network", spy)
+    spec = json.loads(member(blob, "model.json"))
+    huge = {**spec, "params": {**spec["params"], "latent_dim": 10**9},
+            "config": {**spec["config"], "latent_dim": 10**9}}
+    with pytest.raises(BundleError, match=r"weights do not fit the model it describes \(tensor '.*' has shape"):
+        load_bundle(rewrite(blob, {"model.json": json.dumps(huge).encode()}))
+    assert devices == ["meta"]
+    devices.clear()
+    assert load_bundle(blob).model.network_ is not None
+    assert devices == ["meta", "cpu"]  # a bundle whose weights fit is built for real once
+
+
+def test_params_and_history_must_agree_with_config(blob):
+    spec = json.loads(member(blob, "model.json"))
+    for broken in ({**spec, "params": {**spec["params"], "latent_dim": 7}}, {**spec, "history": [1, 2]}):
+        with pytest.raises(BundleError, match="model.json is malformed"):
+            load_bundle(rewrite(blob, {"model.json": json.dumps(broken).encode()}))
+
+
+def test_wrongly_typed_fields(blob):
+    info = json.loads(member(blob, "dataset.json"))
+    for broken in ({**info, "label": ["kind"]}, {**info, "report": 5}):
+        with pytest.raises(BundleError, match="dataset is incomplete or malformed"):
+            load_bundle(rewrite(blob, {"dataset.json": json.dumps(broken).encode()}))
+    manifest = json.loads(member(blob, "manifest.json"))
+    with pytest.raises(BundleError, match="'extra' is not a JSON object"):
+        load_bundle(rewrite(blob, {"manifest.json": json.dumps({**manifest, "extra": [1]}).encode()}))
 
 
 def test_unknown_members(blob):

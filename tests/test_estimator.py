@@ -167,6 +167,13 @@ def test_wrong_shape_at_transform(fitted):
         fitted.transform(np.zeros((3, 5), np.float32))
 
 
+@pytest.mark.parametrize("Z", [np.zeros((2, 4)), np.zeros((3, 3)), np.zeros((1, 2, 2)), np.zeros(4), [["a", "b"]]])
+def test_wrong_codes_at_inverse_transform(fitted, Z):
+    # (2, 4) used to be reshaped silently into 4 codes of width 2
+    with pytest.raises(DataError, match="Codes must"):
+        fitted.inverse_transform(Z)
+
+
 def test_not_fitted():
     model = Autoencoder()
     for call in (lambda: model.transform(np.zeros((2, 3))), lambda: model.inverse_transform(np.zeros((2, 8))),
