@@ -101,13 +101,18 @@ def file_reader(path: Path, limits: Limits) -> Callable[[], bytes]:
     return read
 
 
+def is_named_bytes(src) -> bool:
+    """A (name, bytes) pair, as opposed to a tuple of paths."""
+    return isinstance(src, tuple) and len(src) == 2 and isinstance(src[1], (bytes, bytearray))
+
+
 def gather(sources, limits: Limits) -> tuple[list[Entry], list[str]]:
     """Flatten paths, folders, ZIPs, uploads and (name, bytes) pairs into entries."""
-    if isinstance(sources, (str, os.PathLike, bytes)) or hasattr(sources, "read") or isinstance(sources, tuple):
+    if isinstance(sources, (str, os.PathLike, bytes)) or hasattr(sources, "read") or is_named_bytes(sources):
         sources = [sources]
     entries, report = [], []
     for src in sources:
-        if isinstance(src, tuple):
+        if is_named_bytes(src):
             name, data = src
             name = str(name)
             if isinstance(data, (bytes, bytearray)) and bytes(data[:4]) == b"PK\x03\x04":
