@@ -83,8 +83,8 @@ class TablePreprocessor:
             values = X[:, j] * col.std + col.mean
             if col.kind == "bool":
                 data[col.name] = values >= 0.5
-            elif col.kind == "datetime":
-                data[col.name] = pd.to_datetime(values, unit="s", utc=True)
+            elif col.kind == "datetime":  # whole seconds: float32 features leave sub-second noise
+                data[col.name] = pd.to_datetime(np.round(values), unit="s", utc=True)
             else:
                 data[col.name] = values
         j = len(self.numeric)
