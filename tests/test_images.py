@@ -92,6 +92,15 @@ def test_several_files(tmp_path, image_bytes):
     assert isinstance(ds.preprocessor, ImagePreprocessor) and ds.preprocessor.shape == (1, 8, 8)
 
 
+def test_tuple_of_paths_is_several_files(tmp_path, image_bytes):
+    for i in range(2):
+        (tmp_path / f"{i}.png").write_bytes(image_bytes(GREY))
+    ds = load_images((str(tmp_path / "0.png"), tmp_path / "1.png"))  # not mistaken for a (name, bytes) pair
+    assert ds.meta["file"].tolist() == ["0.png", "1.png"]
+    with pytest.raises(DataError, match="Cannot read a file from a tuple"):
+        load_images([("name.png", 42)])
+
+
 def test_folder_with_subfolders_gives_labels(tmp_path, image_bytes):
     for cls, value in (("cats", 0), ("dogs", 255)):
         (tmp_path / cls).mkdir()

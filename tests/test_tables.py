@@ -100,7 +100,18 @@ def test_datetimes_become_seconds():
     assert col.mean == pytest.approx(pd.Timestamp("2020-01-01", tz="UTC").timestamp() + 4.5 * 86400)
     assert "dates converted to seconds" in report_text(ds)
     back = ds.decode_rows(ds.X)
-    assert (back["when"].dt.tz_convert(None) - dates).abs().max() < pd.Timedelta(seconds=1)
+    assert back["when"].dt.tz_convert(None).tolist() == dates.tolist()  # whole seconds, no float32 noise
+
+
+def test_dates_and_booleans_with_gaps():
+    ds = load_table(b"x,b,d\n1,yes,2020-01-01\n2,,2020-01-05\n3,no,\n4,yes,2020-02-01\n")
+    assert [(c.name, c.kind) for c in ds.preprocessor.numeric] == [("x", "number"), ("b", "bool"), ("d", "datetime")]
+    rep = report_text(ds)
+    assert "'b': 1 missing value(s) set to the median 1" in rep
+    assert "'d': dates converted to seconds since 1970; 1 missing value(s)" in rep
+    back = ds.decode_rows(ds.X)
+    assert back["b"].tolist() == [True, True, False, True]
+    assert back["d"].dt.strftime("%Y-%m-%d").tolist() == ["2020-01-01", "2020-01-05", "2020-01-05", "2020-02-01"]
 
 
 def test_missing_values_imputed_with_count_reported():
