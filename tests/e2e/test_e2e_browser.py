@@ -59,9 +59,12 @@ def inspector_captions(page) -> list[str]:
     return page.locator("[data-testid=stImageCaption]").all_inner_texts()
 
 
-def images_loaded(page) -> bool:
-    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stImage] img'))
-                                 .every(img => img.complete && img.naturalWidth > 0)""")
+def wait_images_loaded(page, captions: list[str]) -> None:
+    """The inspector's captioned images (not the lazy ones in hidden tabs) have decoded pixels."""
+    page.wait_for_function("""(want) => want.every(c => Array.from(document.querySelectorAll('[data-testid=stImage]'))
+        .some(el => { const cap = el.querySelector('[data-testid=stImageCaption]'); const img = el.querySelector('img');
+                      return cap && cap.innerText.trim() === c && img && img.complete && img.naturalWidth > 0; }))""",
+                           arg=captions, timeout=15_000)
 
 
 def test_default_map_is_drawn(page, screenshots):
@@ -82,7 +85,7 @@ def test_click_point_shows_reconstruction(page, screenshots):
     assert page.get_by_text(f"Row {row} · label 0").is_visible()
     captions = inspector_captions(page)
     assert "original" in captions and "reconstruction" in captions
-    assert images_loaded(page)
+    wait_images_loaded(page, ["original", "reconstruction"])
     page.screenshot(path=str(screenshots / "e2e_point.png"))
 
 
@@ -93,7 +96,7 @@ def test_click_empty_space_decodes(page, screenshots):
     wait_idle(page)
     assert "decoded" in inspector_captions(page)
     assert page.get_by_text(f"Decoded at ({spot[2]:.2f}, {spot[3]:.2f})").is_visible()
-    assert images_loaded(page)
+    wait_images_loaded(page, ["decoded"])
     page.screenshot(path=str(screenshots / "e2e_decode.png"))
 
 
