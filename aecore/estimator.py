@@ -66,13 +66,15 @@ class Autoencoder:
     model: one of MODEL_NAMES ("dense", "conv", "denoising", "sparse", "vae", "conv-vae", ...).
     epochs: None picks default_epochs() for the data size. hidden: dense widths or conv channels
     (None: see default_hidden). recon: "auto" uses binary cross-entropy for data in
-    [0, 1] (pixels) and MSE otherwise."""
+    [0, 1] (pixels) and MSE otherwise. pca_init: a dense model of a table starts as PCA (its linear
+    paths set to PCA's components), so training refines PCA instead of racing it."""
 
     def __init__(self, model: str = "dense", latent_dim: int = 8, epochs: int | None = None, batch_size: int = 128,
                  lr: float = 1e-3, hidden: list[int] | None = None, validation: float = 0.1, test: float = 0.1,
                  patience: int = 20, seed: int = 0, noise: str = "gaussian", noise_level: float = 0.2,
                  sparsity: float = 1e-3, beta: float = 1.0, recon: str = "auto", weight_decay: float = 0.0,
-                 max_seconds: float | None = None, threads: int | None = None, device: str = "auto"):
+                 max_seconds: float | None = None, pca_init: bool = True, threads: int | None = None,
+                 device: str = "auto"):
         self.model = model
         self.latent_dim = latent_dim
         self.epochs = epochs
@@ -90,12 +92,13 @@ class Autoencoder:
         self.recon = recon
         self.weight_decay = weight_decay
         self.max_seconds = max_seconds
+        self.pca_init = pca_init
         self.threads = threads
         self.device = device
 
     # -- scikit-learn plumbing -------------------------------------------------------------------
     PARAMS = ["model", "latent_dim", "epochs", "batch_size", "lr", "hidden", "validation", "test", "patience", "seed",
-              "noise", "noise_level", "sparsity", "beta", "recon", "weight_decay", "max_seconds", "threads", "device"]
+              "noise", "noise_level", "sparsity", "beta", "recon", "weight_decay", "max_seconds", "pca_init", "threads", "device"]
 
     def get_params(self, deep: bool = True) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
@@ -171,6 +174,8 @@ class Autoencoder:
         X_all = torch.from_numpy(arr).to(self.device_)
         X_train = X_all[torch.from_numpy(self.split_["train"]).to(self.device_)]
         X_val = X_all[torch.from_numpy(self.split_["val"]).to(self.device_)] if len(self.split_["val"]) else None
+        if self.pca_init:
+            self.network_.start_at_pca(X_train)
         epochs = self.epochs or default_epochs(len(X_train), self.batch_size)
         settings = TrainSettings(epochs, self.batch_size, float(self.lr), float(self.weight_decay), self.patience,
                                  self.max_seconds, self.seed)

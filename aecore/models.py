@@ -29,13 +29,18 @@ class ModelConfig:
     noise_level: float = 0.2
     sparsity: float = 1e-3   # sparse: weight of the L1 penalty on the code
     beta: float = 1.0        # vae: weight of the KL term
+    linear_skip: bool = True  # dense: a linear path beside the MLP in the encoder and decoder
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 class DenseBackbone(nn.Module):
-    """MLP d -> hidden... -> code_dim, mirrored for the decoder. Input (n, *shape), flattened inside."""
+    """MLP d -> hidden... -> code_dim, mirrored for the decoder. Input (n, *shape), flattened inside.
+
+    With linear_skip, a bias-free linear map runs beside each MLP (code = Lx + mlp(x), x_hat = Mz +
+    mlp(z)): the network can express PCA's solution exactly and learns the nonlinear rest on top,
+    which is what makes it beat PCA on small tables where a plain MLP overfits (BENCHMARKS.md)."""
 
     def __init__(self, cfg: ModelConfig, code_dim: int):
         super().__init__()
@@ -50,12 +55,36 @@ class DenseBackbone(nn.Module):
         for a, b in zip(back[:-1], back[1:]):
             dec += [nn.Linear(a, b), nn.ReLU()]
         self.decoder = nn.Sequential(*dec, nn.Linear(back[-1], d))
+        self.skip_in = nn.Linear(d, code_dim, bias=False) if cfg.linear_skip else None
+        self.skip_out = nn.Linear(cfg.latent_dim, d, bias=False) if cfg.linear_skip else None
+
+    @torch.no_grad()
+    def start_at_pca(self, X: torch.Tensor, k: int) -> None:
+        """Set the linear paths to PCA-k of X and zero the MLPs' last layers: the network starts as
+        PCA exactly (codes = PCA scores) and training can only move it where validation improves."""
+        x = X.reshape(len(X), -1).double()
+        mean = x.mean(0)
+        _, _, vt = torch.linalg.svd(x - mean, full_matrices=False)
+        comps = torch.zeros(k, x.shape[1], dtype=torch.float64)
+        comps[: min(k, len(vt))] = vt[:k]
+        enc_last, dec_last = self.encoder[-1], self.decoder[-1]
+        self.skip_in.weight.copy_(comps)
+        enc_last.weight.zero_()
+        enc_last.bias.copy_(-(comps @ mean))
+        self.skip_out.weight.copy_(comps.T)
+        dec_last.weight.zero_()
+        dec_last.bias.copy_(mean)
 
     def encode(self, x):  # (n, *shape) -> (n, code_dim)
-        return self.encoder(x.reshape(len(x), -1))
+        x = x.reshape(len(x), -1)
+        h = self.encoder(x)
+        return h if self.skip_in is None else h + self.skip_in(x)
 
     def decode(self, z):  # (n, latent) -> (n, *shape), before the output activation
-        return self.decoder(z).reshape(len(z), *self.shape)
+        y = self.decoder(z)
+        if self.skip_out is not None:
+            y = y + self.skip_out(z)
+        return y.reshape(len(z), *self.shape)
 
 
 class ConvBackbone(nn.Module):
@@ -106,6 +135,15 @@ class Network(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.backbone = BACKBONES[cfg.backbone](cfg, self.code_factor * cfg.latent_dim)
+
+    def start_at_pca(self, X: torch.Tensor) -> bool:
+        """Start from PCA where that is exact: a dense backbone with its linear paths, a linear output
+        (standardised tables) and a point code. Returns whether it did."""
+        cfg = self.cfg
+        if cfg.backbone != "dense" or not cfg.linear_skip or cfg.output != "linear" or self.code_factor != 1:
+            return False
+        self.backbone.start_at_pca(X, cfg.latent_dim)
+        return True
 
     def encode(self, x):
         """x -> the code (the mean, for a VAE)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from aecore.export import codes_frame, to_csv_bytes
@@ -73,7 +74,7 @@ def colour_options(ws: Workspace) -> list[str]:
     for col in meta.columns:
         if col in opts or col in ("file",):
             continue
-        if meta[col].nunique() <= MAX_CATEGORIES or np.issubdtype(meta[col].dtype, np.number):
+        if meta[col].nunique() <= MAX_CATEGORIES or pd.api.types.is_numeric_dtype(meta[col]):
             opts.append(col)
     return opts
 

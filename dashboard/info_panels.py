@@ -20,8 +20,12 @@ def quality_line(ws: Workspace) -> str | None:
     c = ws.comparison
     if not c:
         return None
+    k = ws.model.config_.latent_dim
+    if c["pca_mse"] < 1e-10:
+        return (f"Test reconstruction error {c['ae_mse']:.4g}; PCA-{k} reconstructs this data exactly (the latent "
+                "size is at least the number of features), so choose a smaller latent size to compress it")
     verdict = "better than" if c["ratio"] < 1 else "no better than"
-    return (f"Test reconstruction error {c['ae_mse']:.4g} vs PCA-{ws.model.config_.latent_dim} {c['pca_mse']:.4g} "
+    return (f"Test reconstruction error {c['ae_mse']:.4g} vs PCA-{k} {c['pca_mse']:.4g} "
             f"({c['ratio']:.2f}×, {verdict} PCA) on {c['n_test']:,} held-out rows")
 
 

@@ -23,6 +23,7 @@ DEFAULTS = {"train_model": "dense", "train_latent": 8, "train_epochs": 0, "train
 
 
 def setting(key: str):
+    """A training setting: the widget's value once the sidebar has been drawn, else the default."""
     return st.session_state.get(key, DEFAULTS[key])
 
 
@@ -69,36 +70,45 @@ def start_training(ws: Workspace, dataset: Dataset, source: str) -> bool:
 
 
 def train_sidebar(ws: Workspace) -> None:
-    st.sidebar.header("2 · Train")
+    with st.sidebar:
+        train_settings()
+
+
+@st.fragment(key="train_settings")
+def train_settings() -> None:
+    """The settings rerun only this fragment when changed (the map is not re-sent), and take effect at
+    once: the Train button here and the data panel's "... and train" buttons read the same values."""
+    ws = get_ws()
+    st.header("2 · Train")
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)
     is_image = ws.dataset is not None and ws.dataset.kind == "image"
     models = IMAGE_MODELS if is_image else TABLE_MODELS
-    if st.session_state.get("train_model") not in models:
+    if st.session_state["train_model"] not in models:
         st.session_state["train_model"] = "dense"
-    with st.sidebar.form("train_form", border=False):
-        st.selectbox("Model", models, key="train_model", format_func=lambda m: f"{m} · {MODEL_HELP[m]}")
-        st.select_slider("Latent size", LATENT_SIZES, key="train_latent", value=setting("train_latent"),
-                         help="Numbers per row in the code. 2 is shown directly as the map.")
-        with st.expander("Advanced settings"):
-            st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds", value=setting("train_seconds"),
-                            help="Training stops here and keeps the best epoch so far.")
-            st.number_input("Epochs (0 = auto)", 0, 2000, key="train_epochs", value=setting("train_epochs"),
-                            help="Auto aims at about 4,000 optimizer steps; early stopping ends a stalled run.")
-            st.text_input("Layer sizes", key="train_hidden", value=setting("train_hidden"),
-                          placeholder="auto: 512,256 dense · 32,64,128 conv")
-            st.select_slider("Batch size", [32, 64, 128, 256, 512], key="train_batch", value=setting("train_batch"))
-            st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], key="train_lr", value=setting("train_lr"))
-            st.selectbox("Noise (denoising)", ["gaussian", "masking"], key="train_noise")
-            st.slider("Noise level (denoising)", 0.0, 0.9, key="train_noise_level", value=setting("train_noise_level"))
-            st.select_slider("Sparsity weight (sparse)", [1e-4, 1e-3, 1e-2, 1e-1], key="train_sparsity",
-                             value=setting("train_sparsity"))
-            st.select_slider("KL weight β (VAE)", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0], key="train_beta", value=setting("train_beta"))
-            st.number_input("Seed", 0, 2**31 - 1, key="train_seed", value=setting("train_seed"))
-            st.radio("Map", ["umap", "pca"], key="train_projection", horizontal=True,
-                     format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
-        submitted = st.form_submit_button("Train", type="primary", disabled=ws.dataset is None or ws.training,
-                                          width="stretch")
-    if submitted and ws.dataset is not None and start_training(ws, ws.dataset, ws.source):
-        st.rerun()
+    st.selectbox("Model", models, key="train_model", format_func=lambda m: f"{m} · {MODEL_HELP[m]}")
+    st.select_slider("Latent size", LATENT_SIZES, key="train_latent",
+                     help="Numbers per row in the code. 2 is shown directly as the map.")
+    with st.expander("Advanced settings"):
+        st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds",
+                        help="Training fits its schedule to this limit and keeps the best epoch.")
+        st.number_input("Epochs (0 = auto)", 0, 2000, key="train_epochs",
+                        help="Auto aims at about 4,000 optimizer steps; early stopping ends a stalled run.")
+        st.text_input("Layer sizes", key="train_hidden", placeholder="auto: 4x, 2x the input (max 512, 256)",
+                      help="Dense widths or conv channels, comma-separated.")
+        st.select_slider("Batch size", [32, 64, 128, 256, 512], key="train_batch")
+        st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], key="train_lr")
+        st.selectbox("Noise (denoising)", ["gaussian", "masking"], key="train_noise")
+        st.slider("Noise level (denoising)", 0.0, 0.9, key="train_noise_level")
+        st.select_slider("Sparsity weight (sparse)", [1e-4, 1e-3, 1e-2, 1e-1], key="train_sparsity")
+        st.select_slider("KL weight β (VAE)", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0], key="train_beta")
+        st.number_input("Seed", 0, 2**31 - 1, key="train_seed")
+        st.radio("Map", ["umap", "pca"], key="train_projection", horizontal=True,
+                 format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
+    if st.button("Train", type="primary", disabled=ws.dataset is None or ws.training, width="stretch"):
+        if ws.dataset is not None:
+            start_training(ws, ws.dataset, ws.source)
+        st.rerun(scope="app")
 
 
 def stop_job() -> None:

@@ -71,9 +71,6 @@ def test_csv_upload_choose_columns_and_train(app):
     assert app.dataframe, "a table row is inspected as a table"
 
 
-@pytest.mark.xfail(strict=True, reason="dashboard/explore_panel.py colour_options(): np.issubdtype() "
-                   "raises TypeError on a pandas 3 string column with more than MAX_CATEGORIES distinct values "
-                   "(an id/name column kept as metadata), so the Explore tab crashes after such a CSV trains")
 def test_csv_with_an_id_column_maps_without_error(app):
     fast_training(app)
     upload_csv(app, make_csv(120, id_column=True), name="with_ids.csv")

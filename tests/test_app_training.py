@@ -113,10 +113,6 @@ def test_job_progress_runs_to_done():
     assert job.progress() == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="dashboard/training_panel.py train_sidebar(): the settings live in st.form "
-                   "'train_form', so a changed time limit or map projection reaches session_state only when that "
-                   "form's Train button is pressed; a run started by 'Use these columns and train' (data_panel."
-                   "table_setup) or 'Load images and train' silently uses the old settings")
 def test_changed_settings_apply_to_a_csv_run(app):
     app.number_input(key="train_seconds").set_value(4)
     app.radio(key="train_projection").set_value("pca")

@@ -150,3 +150,30 @@ def test_config_is_plain_json():
 
     cfg = ModelConfig("conv", "vae", [1, 8, 8], 2, [8, 16], "sigmoid", "bce")
     assert ModelConfig(**json.loads(json.dumps(cfg.to_json()))) == cfg
+
+
+def test_dense_start_at_pca_reconstructs_like_pca():
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((200, 3)) @ rng.standard_normal((3, 10)) + rng.standard_normal((200, 10)) * 0.1)
+    X = X.astype(np.float32)
+    cfg = ModelConfig("dense", "plain", [10], 3, [16, 8])
+    net = build_network(cfg)
+    assert net.start_at_pca(torch.from_numpy(X))
+    with torch.no_grad():
+        ours = net.decode(net.encode(torch.from_numpy(X))).numpy()
+    pca = PCA(3).fit(X)
+    np.testing.assert_allclose(ours, pca.inverse_transform(pca.transform(X)), atol=1e-4)
+
+
+def test_start_at_pca_only_where_it_is_exact():
+    images = ModelConfig("dense", "plain", [1, 4, 4], 2, [8], output="sigmoid", recon="bce")
+    vae = ModelConfig("dense", "vae", [6], 2, [8])
+    no_skip = ModelConfig("dense", "plain", [6], 2, [8], linear_skip=False)
+    for cfg in (images, vae, no_skip):
+        net = build_network(cfg)
+        x = torch.rand(20, *cfg.input_shape)
+        before = {k: v.clone() for k, v in net.state_dict().items()}
+        assert not net.start_at_pca(x)
+        assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())

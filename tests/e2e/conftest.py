@@ -99,6 +99,10 @@ def page(browser, server):
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory) -> Path:
+    """Where the steps' screenshots go: a temporary folder, or docs/screenshots/ with
+    E2E_SCREENSHOTS=1 (how the committed screenshots are refreshed)."""
+    if os.environ.get("E2E_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")

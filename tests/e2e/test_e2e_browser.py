@@ -1,6 +1,6 @@
 """Real-browser end-to-end tests: the map is drawn, a click on a point shows its reconstruction, a click on
 empty space decodes that spot, and a CSV upload trains a new model whose map replaces the old one.
-Each step saves a screenshot to docs/screenshots/.
+Each step saves a screenshot (to docs/screenshots/ with E2E_SCREENSHOTS=1).
 
 Clicks land on pixels computed from Plotly's own axes (gd._fullLayout.xaxis.l2p + _offset), so they hit
 a given data point (trace 1+) or a decode-grid node (trace 0) far from any data point."""
