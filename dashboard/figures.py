@@ -82,8 +82,8 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
             hovertemplate=template + "<extra></extra>"))
     fig = go.Figure([grid_trace(xy), *traces])
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="pan", clickmode="event+select",
-        hovermode="closest", legend=dict(itemsizing="constant", title=dict(text=colour_by)),
+        height=height, margin=dict(l=10, r=10, t=34, b=10), dragmode="pan", clickmode="event+select",
+        hovermode="closest", legend=dict(itemsizing="constant", y=1.0, yanchor="top"),
         xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
         yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None))
     return fig
