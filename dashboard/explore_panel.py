@@ -115,7 +115,8 @@ def inspect_row(ws: Workspace, row: int) -> None:
     st.caption(f"Reconstruction error {ex.errors[row]:.4g} (rank {rank:,} of {ds.n:,}, 1 = most anomalous)")
     if ds.kind == "image":
         show_images([("original", to_pil(x[0])), ("reconstruction", to_pil(x_hat[0])),
-                     ("difference (red: added, blue: missed)", diff_heatmap(x[0], x_hat[0]))])
+                     ("difference", diff_heatmap(x[0], x_hat[0]))])
+        st.caption("Difference: red where the reconstruction adds ink, blue where it misses ink.")
     else:
         st.dataframe(compare_table_row(ds.preprocessor, x[0], x_hat[0]), hide_index=True, height=320,
                      column_config={"error": st.column_config.ProgressColumn(
