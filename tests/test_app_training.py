@@ -43,6 +43,7 @@ def test_stop_keeps_the_best_model_so_far(app):
     before = ws(app).version
     click_train(app)
     wait_until(app, lambda: ws(app).job is None or len(ws(app).job.reports) >= 2, what="two epochs")
+    app.run()  # render once more: the condition was met after the last render drew the page
     job = ws(app).job
     assert job is not None and job.phase == "training", "the run ended before Stop could be pressed"
     assert by_label(app.sidebar.button, "Train").disabled, "no second run while one is training"
