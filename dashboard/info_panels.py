@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.bundle import save_bundle
+from aecore.estimator import interpolate
 from aecore.export import codes_frame, to_csv_bytes
 
 from .figures import loss_figure
@@ -40,6 +41,7 @@ def training_tab(ws: Workspace) -> None:
         st.markdown(line)
     if m.history_:
         st.plotly_chart(loss_figure(m.history_), key=f"loss_{ws.version}", config={"displayModeBar": False})
+    interpolation_panel(ws)
     if m.is_variational:
         kl = m.kl_per_dim(ws.dataset.X[: min(ws.dataset.n, 2000)])
         st.markdown("**KL per latent dimension** (near 0: a dimension the model does not use)")
@@ -47,6 +49,24 @@ def training_tab(ws: Workspace) -> None:
         if ws.dataset.kind == "image" and st.button("Sample 8 new images from the prior", key="vae_sample"):
             samples = m.sample(8, seed=int(np.random.default_rng().integers(1 << 31)))
             st.image([to_pil(s, 96) for s in samples])
+
+
+@st.fragment(key="interpolate")
+def interpolation_panel(ws: Workspace) -> None:
+    """Decode a straight walk (spherical for a VAE) between two rows' codes: what lies between them."""
+    ds, ex, m = ws.dataset, ws.exploration, ws.model
+    st.markdown("**Walk between two rows** (decoded codes on the path from one to the other)")
+    c1, c2, c3 = st.columns(3)
+    a = c1.number_input("From row", 0, ds.n - 1, 0, key=f"interp_a_{ws.version}")
+    b = c2.number_input("To row", 0, ds.n - 1, min(1, ds.n - 1), key=f"interp_b_{ws.version}")
+    steps = c3.slider("Steps", 3, 12, 8, key=f"interp_steps_{ws.version}")
+    path = m.inverse_transform(interpolate(ex.codes[a], ex.codes[b], steps, spherical=m.is_variational))
+    if ds.kind == "image":
+        st.image([to_pil(x, 72) for x in path], caption=[f"{i / (steps - 1):.2f}" for i in range(steps)])
+    else:
+        frame = ds.preprocessor.inverse_transform(path)
+        frame.insert(0, "t", np.linspace(0.0, 1.0, steps).round(2))
+        st.dataframe(frame, hide_index=True)
 
 
 def data_tab(ws: Workspace) -> None:
