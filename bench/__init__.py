@@ -35,6 +35,7 @@ class Benchmark:
 REGISTRY: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("throughput", "throughput", "1. Training throughput: our trainer vs a hand-written PyTorch loop"),
     Benchmark("quality", "quality", "2. Reconstruction quality vs PCA at the same latent size (held-out rows)"),
+    Benchmark("variants", "variants", "2b. Every model variant on digits and MNIST vs PCA (latent 8)"),
     Benchmark("oneclass", "oneclass", "3. One-class anomaly detection on MNIST (AUROC), vs PCA"),
     Benchmark("memory", "memory", "6. Peak memory of the MNIST 10k engine workflow"),
     Benchmark("projection", "projection", "7. Projection cost: UMAP vs PCA from 1k to 100k rows"),
