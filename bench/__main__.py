@@ -5,10 +5,12 @@ one, so an interrupted run keeps what it finished. A benchmark that fails is rep
 the rest still run.
 
 Run as a program, it sets OMP_WAIT_POLICY=PASSIVE when the environment does not set it (before torch
-is imported; every report section records the value): on a shared 2-core machine, PyTorch's OpenMP
-threads spin-waiting for each other made 2-thread training several times slower and its timings
-meaningless (the throughput benchmark measures this). `OMP_WAIT_POLICY= python -m bench` (empty)
-measures the library default instead."""
+is imported; every report section records the value). With the library default, PyTorch's OpenMP
+threads spin while waiting for each other: on this shared 2-core machine, when other processes kept
+the cores busy, that made 2-thread training 2-5x slower and its timings too noisy to compare; on a
+quiet machine PASSIVE is ~40% slower instead (the throughput benchmark measures both). PASSIVE is
+chosen for repeatable figures, not speed. `OMP_WAIT_POLICY= python -m bench` (empty) measures the
+library default instead."""
 from __future__ import annotations
 
 import argparse

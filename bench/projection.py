@@ -13,9 +13,10 @@ import time
 
 import numpy as np
 
-from .common import Config, median, mnist, note, spread
+from .common import Config, heading, median, mnist, note, spread
 
 LATENT = 8
+QUICK_REPEATS = {1_000: 3, 3_000: 3, 10_000: 2}
 
 
 def codes(cfg: Config, n: int) -> tuple[np.ndarray, str]:
@@ -61,18 +62,20 @@ def run(cfg: Config) -> list[dict]:
 
         imported = time.perf_counter() - start
         compile_s = warm_up()
-        rows.append({"rows": "warm-up", "PCA ms (median)": "", "UMAP s (median)": "",
-                     "figure": (f"import umap {imported:.1f} s" + (" (already imported)" if already else "")
-                                + f"; warm_up() {compile_s:.1f} s (numba compile, fit on 4,096 rows; 0 = already warm)"),
-                     "target": "(info)", "status": ""})
+        rows += [heading("One-off warm-up (UMAP's numba compile), timed apart"),
+                 {"step": "import umap", "seconds": f"{imported:.1f}" + (" (already imported)" if already else "")},
+                 {"step": "aecore.projection.warm_up(): a UMAP fit on 4,096 random rows", "seconds":
+                  f"{compile_s:.1f}" + (" (already warm)" if compile_s == 0 else "")},
+                 heading("Projection time by rows, after the warm-up")]
     previous = None
     source = ""
     for n in sizes:
         Z, source = codes(cfg, n)
         pca = timed(lambda: project(Z, "pca"), 5)
-        row = {"rows": f"{n:,}", "PCA ms (median)": f"{1000 * median(pca):.1f}"}
+        row = {"rows": f"{n:,}", "PCA ms (median)": f"{1000 * median(pca):.1f}",
+               "PCA range ms": spread([1000 * t for t in pca])}
         if use_umap:
-            u = timed(lambda: project(Z, "umap"), umap_repeats.get(n, 1) if not cfg.quick else min(3, umap_repeats.get(n, 1)))
+            u = timed(lambda: project(Z, "umap"), cfg.pick(umap_repeats, QUICK_REPEATS, {}).get(n, 1))
             row.update({"UMAP s (median)": f"{median(u):.2f}", "UMAP runs": len(u), "UMAP range s": spread(u),
                         "UMAP / PCA": f"{median(u) / median(pca):,.0f}x"})
             if previous is not None:
@@ -84,7 +87,7 @@ def run(cfg: Config) -> list[dict]:
                      "all cores; the runs at each size are few because each is seconds to minutes: the range shows "
                      "the noise. No target was set for this benchmark: it measures what the 'UMAP or PCA' choice costs."))
     if cfg.quick:
-        rows.append(note("Quick mode stops at 10,000 rows; the full run goes to 100,000."))
+        rows.append(note("Quick mode stops at 10,000 rows (2 UMAP runs there); the full run goes to 100,000."))
     if not use_umap:
         rows.append(note("Smoke mode: PCA only (UMAP's compile takes longer than the smoke test may)."))
     return rows

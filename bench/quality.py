@@ -13,6 +13,7 @@ from .common import Config, missing_mnist, mnist, note
 
 TARGET_RATIO_32 = 0.7     # MNIST latent 32: at most 0.7x PCA's test MSE ...
 TARGET_SECONDS_32 = 60.0  # ... within 60 s of training on this machine
+QUICK_CAP = 20.0          # quick mode: seconds of training for MNIST latent 2 and 8
 
 
 def compare(dataset: str, X_train, X_test, latent: int, settings: str = "defaults", **params) -> dict:
@@ -58,10 +59,10 @@ def run(cfg: Config) -> list[dict]:
         name = "MNIST" if not cfg.smoke else "stand-in"
         # Quick mode caps the latent 2 and 8 runs at 30 s of training each (the trainer's own time
         # limit, which re-plans the epochs and LR schedule to fit); full mode runs the defaults.
-        cap = cfg.pick({}, {"max_seconds": 30.0}, {})
+        cap = cfg.pick({}, {"max_seconds": QUICK_CAP}, {})
         for k in (2, 8):
             rows.append(below_pca(compare(name, split.X_train, split.X_test, k,
-                                          "defaults" + (", max_seconds=30" if cap else ""), **cap, **smoke)))
+                                          "defaults" + (f", max_seconds={QUICK_CAP:g}" if cap else ""), **cap, **smoke)))
         if not cfg.quick:
             rows.append(below_pca(compare(name, split.X_train, split.X_test, 32, "defaults", **smoke)))
         # The 60 s target: the defaults with the trainer's 60 s time limit, so the figure is what a user
@@ -79,17 +80,27 @@ def run(cfg: Config) -> list[dict]:
                           "(dense [512, 256], batch 128, Adam 1e-3 with cosine decay, BCE, 80 epochs for 6,400 "
                           "training rows, early stopping on the 10% validation rows)."))
         if cfg.quick:
-            notes.append(note("Quick mode: MNIST latent 2 and 8 capped at 30 s of training, and the latent 32 "
-                              "defaults-without-limit and conv rows left out."))
+            notes.append(note(f"Quick mode: MNIST latent 2 and 8 capped at {QUICK_CAP:g} s of training each (the "
+                              "trainer's time limit, which re-plans the epochs and the LR schedule to fit), and the "
+                              "latent 32 defaults-without-limit and conv rows left out."))
 
     digits = samples.digits()
     tr, te = fixed_split(digits.n)
-    for k in (2, 8, 32):
+    for k in (2, 8, 16, 32):
         rows.append(below_pca(compare("digits 8x8", digits.X[tr], digits.X[te], k, **smoke)))
+    if cfg.mode == "full":
+        # Evidence for the latent-32 digits row: what it takes to beat PCA there (not the defaults).
+        row = compare("digits 8x8", digits.X[tr], digits.X[te], 32, "recon='mse', epochs=1000, patience=50",
+                      recon="mse", epochs=1000, patience=50)
+        rows.append(dict(row, target="(info)", status=""))
     table = samples.breast_cancer()
     tr, te = fixed_split(table.n)
     for k in (2, 8, 16):
         rows.append(below_pca(compare("breast cancer (30 columns)", table.X[tr], table.X[te], k, **smoke)))
+    notes.append(note("digits at latent 32 keeps half of its 64 pixels' dimensions, where PCA is close to exact. The "
+                      "defaults train with BCE (the loss for pixels in [0, 1]) but are scored by MSE, and their epoch "
+                      "count is capped at 400 (about 3,600 steps here); the full run adds an (info) row training with "
+                      "MSE for up to 1,000 epochs, which is what it took to get below PCA there."))
     notes.append(note(f"digits: {digits.n:,} images, breast cancer: {table.n} rows; each split 80/20 by a seeded "
                       "permutation (seed 0). Breast cancer columns are standardised (by load_table, over all rows, "
                       "for both methods); latent sizes 2, 8 and 16 because it has 30 columns."))

@@ -13,7 +13,9 @@ HEADER = """# Benchmarks
 
 Written by `python -m bench` (bench/report.py); do not edit by hand. Timings on a shared machine are
 noisy: figures are medians of several runs, and claims are ratios of two things measured in the same
-run wherever possible. A row without a target is information, not a claim.
+run wherever possible. A row without a target is information, not a claim. `python -m bench` sets
+OMP_WAIT_POLICY=PASSIVE unless the environment sets it (each section records the value; the
+throughput section shows why and what it costs), so absolute speeds are those of that setting.
 """
 
 

@@ -43,7 +43,37 @@ def data(cfg: Config) -> tuple[np.ndarray, str]:
     return rng.random((8000, 28, 28), dtype=np.float32), "random 8,000 x 28x28 in [0, 1] (MNIST missing)"
 
 
-def hand_loop(X: np.ndarray, epochs: int, hidden: list[int], n_threads: int, seed: int = 0) -> tuple[float, float]:
+class HandAE(nn.Module):
+    """The same network as aecore's default dense model, written out: an MLP encoder and decoder and,
+    when aecore's ModelConfig has linear_skip on (its default), a bias-free linear path beside each
+    (code = mlp(x) + Lx, logits = mlp(z) + Mz)."""
+
+    def __init__(self, d: int, hidden: list[int], skip: bool):
+        super().__init__()
+        widths, back = [d, *hidden], [LATENT, *reversed(hidden)]
+        enc, dec = [], []
+        for a, b in zip(widths[:-1], widths[1:]):
+            enc += [nn.Linear(a, b), nn.ReLU()]
+        for a, b in zip(back[:-1], back[1:]):
+            dec += [nn.Linear(a, b), nn.ReLU()]
+        self.encoder = nn.Sequential(*enc, nn.Linear(widths[-1], LATENT))
+        self.decoder = nn.Sequential(*dec, nn.Linear(back[-1], d))
+        self.skip_in = nn.Linear(d, LATENT, bias=False) if skip else None
+        self.skip_out = nn.Linear(LATENT, d, bias=False) if skip else None
+
+    def forward(self, x):  # (n, d) -> logits (n, d)
+        z = self.encoder(x) if self.skip_in is None else self.encoder(x) + self.skip_in(x)
+        return self.decoder(z) if self.skip_out is None else self.decoder(z) + self.skip_out(z)
+
+
+def default_skip() -> bool:
+    from aecore.models import ModelConfig
+
+    return bool(ModelConfig("dense", "plain", [1], 1).linear_skip) if hasattr(ModelConfig, "linear_skip") else False
+
+
+def hand_loop(X: np.ndarray, epochs: int, hidden: list[int], n_threads: int, seed: int = 0,
+              skip: bool | None = None) -> tuple[float, float]:
     """The minimal loop a practitioner would write: same layers, BCE on logits, Adam, shuffled index
     slices of one in-memory tensor. Returns (samples/s over the epochs loop, CPU seconds of the whole
     call, model construction included)."""
@@ -51,14 +81,7 @@ def hand_loop(X: np.ndarray, epochs: int, hidden: list[int], n_threads: int, see
     torch.set_num_threads(n_threads)
     torch.manual_seed(seed)
     d = int(np.prod(X.shape[1:]))
-    widths = [d, *hidden]
-    enc, dec = [], []
-    for a, b in zip(widths[:-1], widths[1:]):
-        enc += [nn.Linear(a, b), nn.ReLU()]
-    back = [LATENT, *reversed(hidden)]
-    for a, b in zip(back[:-1], back[1:]):
-        dec += [nn.Linear(a, b), nn.ReLU()]
-    model = nn.Sequential(*enc, nn.Linear(widths[-1], LATENT), *dec, nn.Linear(back[-1], d))
+    model = HandAE(d, hidden, default_skip() if skip is None else skip)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32).reshape(len(X), -1))
     n = len(Xt)
@@ -107,6 +130,14 @@ def sensitivity(cfg: Config) -> list[dict]:
     rows = [heading("Thread count and OpenMP wait policy (hand loop only, fresh processes)")]
     rows += [{"variant": name, "samples/s (median)": f"{median(v):,.0f}", "samples/s range": spread(v),
               "vs 2 threads, policy unset": f"{median(v) / base:.2f}x"} for name, v in results.items()]
+    unset, passive = median(results[variants[0][0]]), median(results[variants[1][0]])
+    rows.append(note(("In this run the library default (spinning) was the faster: the cores were free enough. "
+                      if unset > passive else "In this run PASSIVE was the faster: the cores were busy. ")
+                     + "A separate check on 2026-11-29 (same child processes, 3,000 rows): with the machine "
+                       "quiet, 2 threads unset 13,100 samples/s, PASSIVE 8,000, 1 thread 8,900; with four busy "
+                       "processes beside it, unset 1,200, PASSIVE 2,700, 1 thread 3,300 (GOMP_SPINCOUNT=10000 "
+                       "behaved like unset both times). Neither setting wins both ways: on a shared machine one "
+                       "thread per training job is the robust choice, on a dedicated one the spinning default."))
     rows.append(note(f"The hand loop alone, {rows_n:,} random rows of MNIST's shape, "
                      f"1 epoch, {repeats} fresh process(es) per variant, interleaved. On a machine whose other "
                      "processes keep the cores busy, libgomp's spinning threads wait for each other's time slices."))
@@ -171,7 +202,8 @@ def measure(cfg: Config) -> list[dict]:
             "_figure": f"samples/s ours / hand loop, {variant}: {ratio:.3f} (median of {len(wall[variant])} pairs)",
         })
     rows.append(note(f"Data: {source}. Network {int(np.prod(X.shape[1:]))}-{'-'.join(map(str, hidden))}-{LATENT} "
-                     f"and mirror, sigmoid/BCE, Adam lr {LR}, batch {BATCH}, {n_threads} torch threads, "
+                     "and mirror" + (" with aecore's linear paths beside encoder and decoder" if default_skip() else "")
+                     + f", sigmoid/BCE, Adam lr {LR}, batch {BATCH}, {n_threads} torch threads, "
                      f"{epochs} epoch(s) per run, {repeats} interleaved pairs per variant after a discarded warm-up."))
     rows.append(note("Timed: the epochs loop of each (ours: the trainer's own clock, `result_.seconds`, which includes "
                      "its per-batch cancel and NaN checks, LR schedule and best-weights copies). The CPU-time ratio "
