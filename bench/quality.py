@@ -77,8 +77,9 @@ def run(cfg: Config) -> list[dict]:
                                 **budget, **smoke))
             rows[-1].update(target="(info)", status="")
         notes.append(note(f"{name}: {split.source}. 'defaults' = Autoencoder(latent_dim=k) and nothing else "
-                          "(dense [512, 256], batch 128, Adam 1e-3 with cosine decay, BCE, 80 epochs for 6,400 "
-                          "training rows, early stopping on the 10% validation rows)."))
+                          "(for MNIST: dense [512, 256] with the linear paths beside the MLPs, batch 128, Adam 1e-3 "
+                          "with cosine decay, BCE, 80 epochs for 6,400 training rows, early stopping on the 10% "
+                          "validation rows; a table's dense model starts at PCA, pca_init)."))
         if cfg.quick:
             notes.append(note(f"Quick mode: MNIST latent 2 and 8 capped at {QUICK_CAP:g} s of training each (the "
                               "trainer's time limit, which re-plans the epochs and the LR schedule to fit), and the "
