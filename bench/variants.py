@@ -24,7 +24,7 @@ def row(data: str, name: str, model: Autoencoder, ae: float, pca: float, seconds
 
 
 def run(cfg: Config) -> list[dict]:
-    limit = cfg.pick(60.0, 6.0, 2.0)
+    limit = cfg.pick(20.0, 6.0, 2.0)
     names = MODEL_NAMES if not cfg.smoke else ["dense", "conv-vae"]
     rows = []
     from aecore.samples import digits
