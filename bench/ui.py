@@ -81,8 +81,10 @@ def wait_for_map(page, header_text: str, timeout_s: float = 300) -> None:
 
 
 def choose_source(page, name: str) -> None:
-    page.get_by_role("radio", name=name, exact=True).first.click()
-    wait_idle(page)
+    option = page.get_by_role("radio", name=name, exact=True).first
+    if option.get_attribute("aria-checked") != "true":
+        option.click()
+        wait_idle(page)
 
 
 def upload_images_and_train(page, path: Path) -> None:

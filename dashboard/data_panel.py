@@ -58,8 +58,8 @@ def open_default(ws: Workspace) -> None:
 
 def data_sidebar(ws: Workspace) -> None:
     st.sidebar.header("1 · Data")
-    kind = st.sidebar.segmented_control("Source", SOURCES, key="source_kind", default="Sample",
-                                        label_visibility="collapsed") or "Sample"
+    kind = st.sidebar.segmented_control("Source", SOURCES, key="source_kind", default="Sample", required=True,
+                                        label_visibility="collapsed")  # required: a second click keeps it
     busy = ws.training
     if kind == "Sample":
         key = st.sidebar.selectbox("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k].title, key="sample_key")
