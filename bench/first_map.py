@@ -46,6 +46,10 @@ def datasets(folder: Path) -> dict[str, Path]:
 
 
 def timed_upload(page, path: Path) -> float:
+    """A fresh page (a new session, so the uploader holds only this file) in the same server process."""
+    page.goto(page.url)
+    ui.wait_for_map(page, "sample: digits", timeout_s=300)
+    ui.wait_idle(page)
     start = time.perf_counter()
     ui.upload_images_and_train(page, path)
     ui.wait_for_map(page, f"images: {path.name}", timeout_s=600)
