@@ -128,3 +128,25 @@ def write(out: Path, new: dict, order: list[str], fresh: bool = False) -> dict:
     save(store, results)
     out.write_text(render(results, order))
     return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.report [--merge OTHER.json ...] [--out BENCHMARKS.md]`: re-render the report from
+    its JSON, first taking the sections of other results files (a run written elsewhere with --out)."""
+    import argparse
+
+    from . import REGISTRY
+    from .common import ROOT
+
+    p = argparse.ArgumentParser(prog="python -m bench.report", description=main.__doc__.split(":", 1)[1])
+    p.add_argument("--merge", nargs="*", type=Path, default=[], metavar="JSON")
+    p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = p.parse_args(argv)
+    new = {}
+    for path in args.merge:
+        new.update(load(path))
+    write(args.out, new, list(REGISTRY))
+
+
+if __name__ == "__main__":
+    main()

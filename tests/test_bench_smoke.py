@@ -79,3 +79,15 @@ def test_report_tables_notes_and_summary():
     text = render({"x": {"title": "X", "rows": rows, "mode": "smoke", "date": "d", "seconds": 1.0, "machine": {}}}, ["x"])
     assert "1 of 1 targets met" in text and "| x | a is 1 | > 0 | PASS |" in text
     assert "_private" not in text and "x\\|y" in text and "### second" in text
+
+
+def test_merging_a_run_written_elsewhere(tmp_path):
+    from bench.report import main as report_main, save
+
+    section = {"title": "T", "rows": [{"x": 1}], "mode": "full", "date": "d", "seconds": 1.0, "machine": {}}
+    save(tmp_path / "B.json", {"projection": dict(section, mode="quick")})
+    save(tmp_path / "other.json", {"quality": section})
+    report_main(["--out", str(tmp_path / "B.md"), "--merge", str(tmp_path / "other.json")])
+    stored = json.loads((tmp_path / "B.json").read_text())
+    assert set(stored) == {"projection", "quality"} and stored["quality"]["mode"] == "full"
+    assert "## T" in (tmp_path / "B.md").read_text()
