@@ -167,7 +167,9 @@ def test_no_validation_uses_training_loss(table_X, fast):
 
 def test_max_seconds(table_X, fast):
     reports = []
-    model = Autoencoder(**dict(fast, epochs=100_000, max_seconds=0.5)).fit(table_X, callback=reports.append)
+    # patience as long as the run, so a fast machine cannot stop early before the clock does
+    model = Autoencoder(**dict(fast, epochs=100_000, max_seconds=0.5, patience=100_000)).fit(
+        table_X, callback=reports.append)
     result = model.result_
     assert result.status in ("time_limit", "completed")
     assert result.epochs_run < 100_000
