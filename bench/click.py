@@ -1,6 +1,7 @@
 """Click latency: server-side time from a point click (the chart's selection callback) to the inspector
 fragment having rendered the reconstruction, read from the app's timing log, at 10,000 and 100,000
-points. The map itself is not rebuilt or re-sent on a click, so the cost should not grow with N."""
+points, once the server's background warm-up has finished. The map itself is not rebuilt or re-sent on
+a click, so the cost should not grow with N."""
 from __future__ import annotations
 
 import statistics
@@ -69,6 +70,7 @@ def measure(n: int, count: int, folder: Path) -> dict:
         page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(bundle))
         ui.wait_for_map(page, f"model: {bundle.name}", timeout_s=300)
         ui.wait_idle(page)
+        ui.wait_for_warm_up(log)  # steady state: UMAP's compile no longer competes for the CPU and the GIL
         clicks(page, log, 3)  # warm the inspector path (first PIL and image encodes)
         ms = clicks(page, log, count, seed=1)
     ms = sorted(ms)

@@ -103,6 +103,17 @@ def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def wait_for_warm_up(log: Path, timeout_s: float = 300) -> float:
+    """Until the server's background warm-up (torch, UMAP's numba compile) has finished; its seconds."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        done = [e for e in read_log(log) if e["event"] == "warm_up"]
+        if done:
+            return done[0]["seconds"]
+        time.sleep(0.5)
+    raise RuntimeError(f"the server's warm-up did not finish in {timeout_s:g} s")
+
+
 def data_point_position(page, trace: int = 1, index: int = 0) -> tuple[float, float]:
     """Page coordinates of a data point (trace 0 is the invisible decode grid)."""
     box = page.locator(".js-plotly-plot").first.bounding_box()

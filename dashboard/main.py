@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
 from aecore.estimator import warm_up as warm_up_torch
 from aecore.projection import warm_up as warm_up_umap
 
+from . import timing
 from .anomaly_panel import anomaly_panel
 from .data_panel import data_sidebar, open_default, table_setup
 from .explore_panel import explore_tab
@@ -22,8 +24,10 @@ def start_warm_up() -> threading.Thread:
     before anyone trains or needs a new map."""
 
     def run() -> None:
+        started = time.perf_counter()
         warm_up_torch()
         warm_up_umap()
+        timing.record("warm_up", seconds=time.perf_counter() - started)
 
     thread = threading.Thread(target=run, name="warm-up", daemon=True)
     thread.start()
