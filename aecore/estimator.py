@@ -14,7 +14,7 @@ import torch
 
 from .dataset import Dataset
 from .errors import ConfigError, DataError
-from .models import MODEL_NAMES, ModelConfig, Network, Variational, build_network, resolve_model
+from .models import MODEL_NAMES, ModelConfig, Network, Variational, build_network, resolve_model, starts_at_pca
 from .training import EpochReport, TrainResult, TrainSettings, batched, train
 
 DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
@@ -65,9 +65,10 @@ class Autoencoder:
 
     model: one of MODEL_NAMES ("dense", "conv", "denoising", "sparse", "vae", "conv-vae", ...).
     epochs: None picks default_epochs() for the data size. hidden: dense widths or conv channels
-    (None: see default_hidden). recon: "auto" uses binary cross-entropy for data in
-    [0, 1] (pixels) and MSE otherwise. pca_init: a dense model of a table starts as PCA (its linear
-    paths set to PCA's components), so training refines PCA instead of racing it."""
+    (None: see default_hidden). recon: "auto" uses MSE, except for images (pixels in [0, 1]) on a
+    model that cannot start at PCA (conv, VAE), which get a sigmoid output with binary cross-entropy;
+    "bce" asks for that on any image model. pca_init: a dense model (not a VAE) starts as PCA (its
+    linear paths set to PCA's components), so training refines PCA instead of racing it."""
 
     def __init__(self, model: str = "dense", latent_dim: int = 8, epochs: int | None = None, batch_size: int = 128,
                  lr: float = 1e-3, hidden: list[int] | None = None, validation: float = 0.1, test: float = 0.1,
@@ -136,14 +137,25 @@ class Autoencoder:
     def _config(self, X: np.ndarray) -> ModelConfig:
         is_image = X.ndim == 4
         backbone, objective = resolve_model(self.model, is_image)
-        unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
-        output = "sigmoid" if unit and is_image else "linear"
-        recon = self.recon if self.recon != "auto" else ("bce" if output == "sigmoid" else "mse")
-        if recon == "bce" and output != "sigmoid":
+        pixels = is_image and bool(X.min() >= 0.0 and X.max() <= 1.0)
+        if self.recon == "bce" and not pixels:
             raise ConfigError("recon='bce' needs images with pixel values in [0, 1]; use 'mse' for tables.")
+        output, recon = self._output(pixels, backbone, objective)
         hidden = list(self.hidden) if self.hidden else default_hidden(backbone, int(np.prod(X.shape[1:])))
         return ModelConfig(backbone, objective, list(X.shape[1:]), int(self.latent_dim), hidden, output, recon,
                            self.noise, float(self.noise_level), float(self.sparsity), float(self.beta))
+
+    def _output(self, pixels: bool, backbone: str, objective: str) -> tuple[str, str]:
+        """(output, recon). Tables: linear with MSE. Pixels: a model that starts at PCA keeps PCA's
+        linear output, learned with MSE and clipped to [0, 1] when decoding (on digits and MNIST it
+        beats the sigmoid with BCE at most latent sizes and stops in a fraction of the epochs:
+        BENCHMARKS.md); conv models and VAEs, which cannot start at PCA, use the sigmoid with BCE."""
+        if not pixels:
+            return "linear", "mse"
+        clip = ModelConfig(backbone, objective, [1], 1, output="clip")
+        if self.recon != "bce" and self.pca_init and starts_at_pca(clip):
+            return "clip", "mse"
+        return "sigmoid", ("mse" if self.recon == "mse" else "bce")
 
     def _split(self, n: int) -> dict:
         """Seeded train / validation / test rows. Small data (< 20 rows) trains on everything."""

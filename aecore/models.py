@@ -15,6 +15,10 @@ from torch.nn import functional as F
 from .errors import ConfigError
 
 
+OUTPUTS = ("linear", "clip", "sigmoid")
+PIXEL_OUTPUTS = ("clip", "sigmoid")  # outputs for data in [0, 1]
+
+
 @dataclass
 class ModelConfig:
     """Everything needed to rebuild a network: plain JSON types only (saved in bundles)."""
@@ -23,13 +27,23 @@ class ModelConfig:
     input_shape: list[int]   # (d,) for tables, (C, H, W) for images
     latent_dim: int
     hidden: list[int] = field(default_factory=lambda: [512, 256])  # dense widths, or conv channels
-    output: str = "linear"   # "linear" (standardised tables) | "sigmoid" (pixels in [0, 1])
-    recon: str = "mse"       # reconstruction loss: "mse" | "bce" (pixels only)
+    output: str = "linear"   # "linear" (tables) | "clip" (pixels: linear, clipped to [0, 1] when decoding)
+    #                          | "sigmoid" (pixels, through a sigmoid)
+    recon: str = "mse"       # reconstruction loss: "mse" | "bce" (sigmoid output only)
     noise: str = "gaussian"  # denoising: "gaussian" | "masking"
     noise_level: float = 0.2
     sparsity: float = 1e-3   # sparse: weight of the L1 penalty on the code
     beta: float = 1.0        # vae: weight of the KL term
     linear_skip: bool = True  # dense: a linear path beside the MLP in the encoder and decoder
+
+    def __post_init__(self):
+        """Backbone and objective are checked by build_network; the other choices here."""
+        choices = {"output": OUTPUTS, "recon": ("mse", "bce"), "noise": ("gaussian", "masking")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"Unknown {name} '{getattr(self, name)}'. Choose one of: {', '.join(allowed)}.")
+        if self.recon == "bce" and self.output != "sigmoid":
+            raise ConfigError("recon 'bce' needs the sigmoid output.")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -126,6 +140,13 @@ class ConvBackbone(nn.Module):
 BACKBONES = {"dense": DenseBackbone, "conv": ConvBackbone}
 
 
+def starts_at_pca(cfg: ModelConfig) -> bool:
+    """Whether a network of this config can start exactly at PCA: a dense backbone with its linear
+    paths, a linear (or clip) output and a point code (not a VAE's distribution)."""
+    return (cfg.backbone == "dense" and cfg.linear_skip and cfg.output in ("linear", "clip")
+            and cfg.objective != "vae")
+
+
 class Network(nn.Module):
     """A backbone with an objective: `encode`, `decode`, `loss(x) -> dict`. Subclasses are objectives."""
 
@@ -138,9 +159,9 @@ class Network(nn.Module):
 
     def start_at_pca(self, X: torch.Tensor) -> bool:
         """Start from PCA where that is exact: a dense backbone with its linear paths, a linear output
-        (standardised tables) and a point code. Returns whether it did."""
+        (tables, or pixels clipped only when decoding) and a point code. Returns whether it did."""
         cfg = self.cfg
-        if cfg.backbone != "dense" or not cfg.linear_skip or cfg.output != "linear" or self.code_factor != 1:
+        if not starts_at_pca(cfg):
             return False
         self.backbone.start_at_pca(X, cfg.latent_dim)
         return True
@@ -151,10 +172,13 @@ class Network(nn.Module):
 
     def decode(self, z):
         y = self.backbone.decode(z)
-        return torch.sigmoid(y) if self.cfg.output == "sigmoid" else y
+        if self.cfg.output == "sigmoid":
+            return torch.sigmoid(y)
+        return y.clamp(0.0, 1.0) if self.cfg.output == "clip" else y
 
     def recon_loss(self, x_hat_logits, x):
-        """Mean over elements, so figures compare across shapes; bce takes pre-sigmoid outputs."""
+        """Mean over elements, so figures compare across shapes; bce takes pre-sigmoid outputs. A clip
+        output learns unclipped (so its gradient never vanishes); clipping only ever lowers the error."""
         if self.cfg.recon == "bce":
             return F.binary_cross_entropy_with_logits(x_hat_logits, x)
         x_hat = torch.sigmoid(x_hat_logits) if self.cfg.output == "sigmoid" else x_hat_logits
@@ -175,7 +199,7 @@ class Denoising(Network):
         if self.cfg.noise == "masking":
             return x * (torch.rand_like(x) >= level)
         noisy = x + level * torch.randn_like(x)
-        return noisy.clamp(0.0, 1.0) if self.cfg.output == "sigmoid" else noisy
+        return noisy.clamp(0.0, 1.0) if self.cfg.output in PIXEL_OUTPUTS else noisy
 
     def loss(self, x) -> dict:
         logits = self.backbone.decode(self.encode(self.corrupt(x)))

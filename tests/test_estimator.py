@@ -114,8 +114,29 @@ def test_defaults():
 def test_image_arrays_get_a_channel_axis(digit_images, fast):
     model = Autoencoder(**dict(fast, epochs=1)).fit(digit_images[:20, 0])  # (n, H, W)
     assert model.input_shape_ == (1, 8, 8)
-    assert model.config_.recon == "bce"  # pixels in [0, 1] -> binary cross-entropy
     assert model.inverse_transform(np.zeros((2, 2))).shape == (2, 1, 8, 8)
+
+
+@pytest.mark.parametrize("params, output, recon", [
+    ({}, "clip", "mse"),                          # dense: starts at PCA, learns with MSE, clips when decoding
+    ({"model": "sparse"}, "clip", "mse"),
+    ({"model": "denoising"}, "clip", "mse"),
+    ({"model": "vae"}, "sigmoid", "bce"),         # cannot start at PCA: sigmoid with cross-entropy
+    ({"model": "conv"}, "sigmoid", "bce"),
+    ({"pca_init": False}, "sigmoid", "bce"),
+    ({"recon": "bce"}, "sigmoid", "bce"),         # asked for
+    ({"model": "conv", "recon": "mse"}, "sigmoid", "mse"),
+])
+def test_pixel_output_and_loss(digit_images, fast, params, output, recon):
+    model = Autoencoder(**dict(fast, epochs=1, **params)).fit(digit_images[:40])
+    assert (model.config_.output, model.config_.recon) == (output, recon)
+    decoded = model.inverse_transform(np.random.default_rng(0).normal(0, 50, (20, 2)))
+    assert decoded.min() >= 0.0 and decoded.max() <= 1.0  # far-off codes still decode to valid pixels
+
+
+def test_tables_are_linear_with_mse(table_X, fast):
+    model = Autoencoder(**dict(fast, epochs=1)).fit(table_X)
+    assert (model.config_.output, model.config_.recon) == ("linear", "mse")
 
 
 # -- validation --------------------------------------------------------------------------------------

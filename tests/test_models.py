@@ -98,6 +98,10 @@ def test_build_network_rejects_unknown_parts():
         build_network(ModelConfig("rnn", "plain", [10], 2))
     with pytest.raises(ConfigError, match="Unknown objective 'gan'.*plain"):
         build_network(ModelConfig("dense", "gan", [10], 2))
+    with pytest.raises(ConfigError, match="Unknown output 'tanh'.*clip"):
+        ModelConfig("dense", "plain", [10], 2, output="tanh")
+    with pytest.raises(ConfigError, match="bce.*sigmoid"):
+        ModelConfig("dense", "plain", [10], 2, output="clip", recon="bce")
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 7, 9), (1, 8, 8), (2, 5, 5)])
@@ -167,11 +171,25 @@ def test_dense_start_at_pca_reconstructs_like_pca():
     np.testing.assert_allclose(ours, pca.inverse_transform(pca.transform(X)), atol=1e-4)
 
 
+def test_clip_output_starts_at_pca_clipped_to_pixel_range():
+    from sklearn.decomposition import PCA
+
+    X = np.random.default_rng(1).random((100, 1, 4, 4)).astype(np.float32)
+    net = build_network(ModelConfig("dense", "plain", [1, 4, 4], 3, [8], output="clip"))
+    assert net.start_at_pca(torch.from_numpy(X))
+    with torch.no_grad():
+        ours = net.decode(net.encode(torch.from_numpy(X))).numpy().reshape(100, 16)
+    flat = X.reshape(100, 16)
+    pca = PCA(3).fit(flat)
+    np.testing.assert_allclose(ours, np.clip(pca.inverse_transform(pca.transform(flat)), 0, 1), atol=1e-4)
+
+
 def test_start_at_pca_only_where_it_is_exact():
     images = ModelConfig("dense", "plain", [1, 4, 4], 2, [8], output="sigmoid", recon="bce")
     vae = ModelConfig("dense", "vae", [6], 2, [8])
     no_skip = ModelConfig("dense", "plain", [6], 2, [8], linear_skip=False)
-    for cfg in (images, vae, no_skip):
+    conv = ModelConfig("conv", "plain", [1, 4, 4], 2, [4], output="clip")
+    for cfg in (images, vae, no_skip, conv):
         net = build_network(cfg)
         x = torch.rand(20, *cfg.input_shape)
         before = {k: v.clone() for k, v in net.state_dict().items()}
