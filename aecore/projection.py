@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 from .errors import ConfigError
 
 PROJECTIONS = ("umap", "pca")
-WARMUP_ROWS = 4096  # below this umap takes an exact-distance path and never compiles NN-descent
+WARMUP_ROWS = 4096  # rows of random data the warm-up fit projects: enough to run every compiled step
 _warm_lock = threading.Lock()
 _warm_seconds: float | None = None
 
@@ -48,8 +48,11 @@ def project(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float = 0.
         return pca_2d(Z.astype(np.float64)).astype(np.float32)
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
+    # NN-descent at every size: below 4,096 rows umap-learn would otherwise take an exact-distance path
+    # that compiles code of its own and, warm, runs 3-4x slower (1,797 rows: 3.2 s against 0.9 s here).
     reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(Z) - 1), min_dist=min_dist,
-                        random_state=random_state, n_jobs=1 if random_state is not None else -1)
+                        random_state=random_state, n_jobs=1 if random_state is not None else -1,
+                        force_approximation_algorithm=True)
     return reducer.fit_transform(Z).astype(np.float32)
 
 

@@ -55,6 +55,14 @@ def test_umap_shape_and_structure():
     assert neighbour_purity(xy, labels) > 0.95
 
 
+@pytest.mark.parametrize("n", [16, 40])
+def test_umap_on_few_rows(n):
+    """The smallest sizes UMAP takes (NN-descent with fewer rows than its default neighbours)."""
+    Z, _ = blobs(n)
+    xy = project(Z, "umap", random_state=0)
+    assert xy.shape == (n, 2) and np.isfinite(xy).all() and (xy.std(0) > 0).all()
+
+
 def test_umap_falls_back_to_pca_for_tiny_data():
     Z, _ = blobs(10)
     assert np.array_equal(project(Z, "umap"), project(Z, "pca"))
