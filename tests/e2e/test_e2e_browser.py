@@ -12,10 +12,19 @@ from tests.fixtures_ui import make_csv
 
 pytestmark = pytest.mark.browser
 
-# A data point's pixel position inside the plot div, with its row id: trace 0 is the invisible decode grid.
-POINT_JS = """(trace) => { const gd = document.querySelector('.js-plotly-plot'); const t = gd._fullData[trace];
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  return [xa.l2p(t.x[0]) + xa._offset, ya.l2p(t.y[0]) + ya._offset, t.customdata[0]]; }"""
+# The pixel position inside the plot div, and the row id, of the point of `trace` farthest from every other
+# data point (so a click there can only pick it; trace 0 is the invisible decode grid), away from the modebar.
+POINT_JS = """(trace) => { const gd = document.querySelector('.js-plotly-plot'); const L = gd._fullLayout;
+  const xa = L.xaxis, ya = L.yaxis; const px = (t, i) => [xa.l2p(t.x[i]) + xa._offset, ya.l2p(t.y[i]) + ya._offset];
+  const all = []; gd._fullData.slice(1).forEach((t, k) => { for (let i = 0; i < t.x.length; i++) all.push([k + 1, i, ...px(t, i)]); });
+  const t = gd._fullData[trace]; let best = null, bestD = -1;
+  for (let i = 0; i < t.x.length; i++) {
+    const [x, y] = px(t, i);
+    if (y < ya._offset + 0.15 * ya._length) continue;  // under the modebar
+    let d = Infinity; for (const [k, j, ox, oy] of all) { if (k === trace && j === i) continue;
+      const e = (ox - x) ** 2 + (oy - y) ** 2; if (e < d) d = e; }
+    if (d > bestD) { bestD = d; best = [x, y, t.customdata[i]]; } }
+  return best; }"""
 
 # The decode-grid node farthest (in pixels) from every data point, away from the modebar at the top.
 EMPTY_JS = """() => { const gd = document.querySelector('.js-plotly-plot'); const L = gd._fullLayout;
