@@ -153,6 +153,14 @@ def _weights_mismatch(found: dict, expected: dict) -> str | None:
     return None
 
 
+def _conv_without_linear_paths(config: ModelConfig, state: dict) -> bool:
+    """A conv bundle saved before conv models had linear paths beside them: its config says
+    linear_skip (the field's default, which then applied to dense models only) but it has no such
+    tensors. It loads as the network it was."""
+    return (config.backbone == "conv" and config.linear_skip
+            and not any(name.startswith("backbone.skip_") for name in state))
+
+
 def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -> Bundle:
     """Read a bundle from a path, bytes or a binary file. Raises BundleError for anything else."""
     members = _read_zip(source, limits)
@@ -188,6 +196,10 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
         raise _fail(f"model.json is malformed ({type(exc).__name__}: {exc})") from None
     try:
         state = torch_load(members["weights.safetensors"])
+        if _conv_without_linear_paths(model.config_, state):
+            model.config_.linear_skip = False
+            with torch.device("meta"):
+                expected = {k: tuple(v.shape) for k, v in build_network(model.config_).state_dict().items()}
         mismatch = _weights_mismatch({k: tuple(v.shape) for k, v in state.items()}, expected)
         if mismatch:
             raise ValueError(mismatch)

@@ -66,9 +66,9 @@ class Autoencoder:
     model: one of MODEL_NAMES ("dense", "conv", "denoising", "sparse", "vae", "conv-vae", ...).
     epochs: None picks default_epochs() for the data size. hidden: dense widths or conv channels
     (None: see default_hidden). recon: "auto" uses MSE, except for images (pixels in [0, 1]) on a
-    model that cannot start at PCA (conv, VAE), which get a sigmoid output with binary cross-entropy;
-    "bce" asks for that on any image model. pca_init: a dense model (not a VAE) starts as PCA (its
-    linear paths set to PCA's components), so training refines PCA instead of racing it."""
+    model that cannot start at PCA (a VAE, or pca_init=False), which get a sigmoid output with binary
+    cross-entropy; "bce" asks for that on any image model. pca_init: every model but the VAE starts
+    as PCA (its linear paths set to PCA's components), so training refines PCA instead of racing it."""
 
     def __init__(self, model: str = "dense", latent_dim: int = 8, epochs: int | None = None, batch_size: int = 128,
                  lr: float = 1e-3, hidden: list[int] | None = None, validation: float = 0.1, test: float = 0.1,
@@ -149,7 +149,7 @@ class Autoencoder:
         """(output, recon). Tables: linear with MSE. Pixels: a model that starts at PCA keeps PCA's
         linear output, learned with MSE and clipped to [0, 1] when decoding (on digits and MNIST it
         beats the sigmoid with BCE at most latent sizes and stops in a fraction of the epochs:
-        BENCHMARKS.md); conv models and VAEs, which cannot start at PCA, use the sigmoid with BCE."""
+        BENCHMARKS.md); VAEs, which cannot start at PCA, use the sigmoid with BCE."""
         if not pixels:
             return "linear", "mse"
         clip = ModelConfig(backbone, objective, [1], 1, output="clip")

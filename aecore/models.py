@@ -34,7 +34,7 @@ class ModelConfig:
     noise_level: float = 0.2
     sparsity: float = 1e-3   # sparse: weight of the L1 penalty on the code
     beta: float = 1.0        # vae: weight of the KL term
-    linear_skip: bool = True  # dense: a linear path beside the MLP in the encoder and decoder
+    linear_skip: bool = True  # a linear path beside the MLP or conv stack in the encoder and decoder
 
     def __post_init__(self):
         """Backbone and objective are checked by build_network; the other choices here."""
@@ -47,6 +47,16 @@ class ModelConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def pca_basis(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """PCA of X's rows (flattened), in float64: (k, d) components, zero rows past X's rank, and the mean."""
+    x = X.reshape(len(X), -1).double()
+    mean = x.mean(0)
+    _, _, vt = torch.linalg.svd(x - mean, full_matrices=False)
+    comps = torch.zeros(k, x.shape[1], dtype=torch.float64)
+    comps[: min(k, len(vt))] = vt[:k]
+    return comps, mean
 
 
 class DenseBackbone(nn.Module):
@@ -76,11 +86,7 @@ class DenseBackbone(nn.Module):
     def start_at_pca(self, X: torch.Tensor, k: int) -> None:
         """Set the linear paths to PCA-k of X and zero the MLPs' last layers: the network starts as
         PCA exactly (codes = PCA scores) and training can only move it where validation improves."""
-        x = X.reshape(len(X), -1).double()
-        mean = x.mean(0)
-        _, _, vt = torch.linalg.svd(x - mean, full_matrices=False)
-        comps = torch.zeros(k, x.shape[1], dtype=torch.float64)
-        comps[: min(k, len(vt))] = vt[:k]
+        comps, mean = pca_basis(X, k)
         enc_last, dec_last = self.encoder[-1], self.decoder[-1]
         self.skip_in.weight.copy_(comps)
         enc_last.weight.zero_()
@@ -103,7 +109,10 @@ class DenseBackbone(nn.Module):
 
 class ConvBackbone(nn.Module):
     """Strided 3x3 convolutions halve H and W per stage; the decoder mirrors with transposed convs and
-    crops to the input size (so odd sizes such as 28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 32 -> 28 work)."""
+    crops to the input size (so odd sizes such as 28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 32 -> 28 work).
+
+    With linear_skip, linear paths run beside them as in the dense backbone (pixels -> code, and code
+    -> pixels with a per-pixel bias), so a conv model too can start at PCA and learn the rest."""
 
     def __init__(self, cfg: ModelConfig, code_dim: int):
         super().__init__()
@@ -128,23 +137,40 @@ class ConvBackbone(nn.Module):
             if i < len(back) - 2:
                 dec.append(nn.ReLU())
         self.deconv = nn.Sequential(*dec)
+        d = c * h * w
+        self.skip_in = nn.Linear(d, code_dim, bias=False) if cfg.linear_skip else None
+        self.skip_out = nn.Linear(cfg.latent_dim, d) if cfg.linear_skip else None
+
+    @torch.no_grad()
+    def start_at_pca(self, X: torch.Tensor, k: int) -> None:
+        """As DenseBackbone.start_at_pca: linear paths set to PCA-k, the conv stacks' last layers zeroed."""
+        comps, mean = pca_basis(X, k)
+        last = self.deconv[-1]
+        self.skip_in.weight.copy_(comps)
+        self.to_code.weight.zero_()
+        self.to_code.bias.copy_(-(comps @ mean))
+        self.skip_out.weight.copy_(comps.T)
+        self.skip_out.bias.copy_(mean)
+        last.weight.zero_()
+        last.bias.zero_()
 
     def encode(self, x):  # (n, C, H, W) -> (n, code_dim)
-        return self.to_code(self.features(x).flatten(1))
+        h = self.to_code(self.features(x).flatten(1))
+        return h if self.skip_in is None else h + self.skip_in(x.flatten(1))
 
     def decode(self, z):  # (n, latent) -> (n, C, H, W)
         y = self.deconv(self.from_code(z).reshape(len(z), *self.grid))
-        return y[:, :, : self.shape[1], : self.shape[2]]
+        y = y[:, :, : self.shape[1], : self.shape[2]]
+        return y if self.skip_out is None else y + self.skip_out(z).reshape(y.shape)
 
 
 BACKBONES = {"dense": DenseBackbone, "conv": ConvBackbone}
 
 
 def starts_at_pca(cfg: ModelConfig) -> bool:
-    """Whether a network of this config can start exactly at PCA: a dense backbone with its linear
-    paths, a linear (or clip) output and a point code (not a VAE's distribution)."""
-    return (cfg.backbone == "dense" and cfg.linear_skip and cfg.output in ("linear", "clip")
-            and cfg.objective != "vae")
+    """Whether a network of this config can start exactly at PCA: a backbone with its linear paths,
+    a linear (or clip) output and a point code (not a VAE's distribution)."""
+    return cfg.linear_skip and cfg.output in ("linear", "clip") and cfg.objective != "vae"
 
 
 class Network(nn.Module):

@@ -112,6 +112,22 @@ def test_image_bundle(digit_images):
     assert bundle.xy is None
 
 
+def test_conv_bundle_from_before_conv_linear_paths_loads(digit_images):
+    """Such a bundle says linear_skip (the field's default) but holds no linear-path tensors."""
+    data = images_from_array(digit_images[:30])
+    model = Autoencoder(model="conv", latent_dim=2, epochs=1, hidden=[4], threads=1, pca_init=False).fit(data)
+    blob = save_bundle(None, model, data)
+    state = {k: v for k, v in model.network_.state_dict().items() if ".skip_" not in k}
+    model.network_.backbone.skip_in = model.network_.backbone.skip_out = None  # the network as it was
+    old = load_bundle(rewrite(blob, {"weights.safetensors": torch_save(state)}))
+    assert old.model.config_.linear_skip is False
+    np.testing.assert_allclose(old.model.reconstruct(data), model.reconstruct(data), atol=1e-6)
+    with pytest.raises(BundleError, match="skip_in.weight' is missing"):  # a dense one is not excused
+        dense = Autoencoder(latent_dim=2, epochs=1, hidden=[4], threads=1).fit(data)
+        dense_state = {k: v for k, v in dense.network_.state_dict().items() if ".skip_" not in k}
+        load_bundle(rewrite(save_bundle(None, dense, data), {"weights.safetensors": torch_save(dense_state)}))
+
+
 def test_untrained_model_cannot_be_saved():
     with pytest.raises(BundleError, match="Only a trained model"):
         save_bundle(None, Autoencoder())

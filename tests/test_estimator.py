@@ -121,11 +121,12 @@ def test_image_arrays_get_a_channel_axis(digit_images, fast):
     ({}, "clip", "mse"),                          # dense: starts at PCA, learns with MSE, clips when decoding
     ({"model": "sparse"}, "clip", "mse"),
     ({"model": "denoising"}, "clip", "mse"),
+    ({"model": "conv"}, "clip", "mse"),
     ({"model": "vae"}, "sigmoid", "bce"),         # cannot start at PCA: sigmoid with cross-entropy
-    ({"model": "conv"}, "sigmoid", "bce"),
+    ({"model": "conv-vae"}, "sigmoid", "bce"),
     ({"pca_init": False}, "sigmoid", "bce"),
     ({"recon": "bce"}, "sigmoid", "bce"),         # asked for
-    ({"model": "conv", "recon": "mse"}, "sigmoid", "mse"),
+    ({"model": "vae", "recon": "mse"}, "sigmoid", "mse"),
 ])
 def test_pixel_output_and_loss(digit_images, fast, params, output, recon):
     model = Autoencoder(**dict(fast, epochs=1, **params)).fit(digit_images[:40])

@@ -41,7 +41,8 @@ def test_every_model_trains_encodes_decodes_and_round_trips(name, table_X, digit
     errors = model.reconstruction_error(data)
     assert errors.shape == (n,) and np.all(errors >= 0)
     if name.startswith("conv"):
-        assert model.config_.backbone == "conv" and model.config_.output == "sigmoid"
+        assert model.config_.backbone == "conv"
+        assert model.config_.output == ("sigmoid" if name.endswith("vae") else "clip")
         assert decoded.min() >= 0.0 and decoded.max() <= 1.0
     else:
         assert model.config_.backbone == "dense"
@@ -171,16 +172,20 @@ def test_dense_start_at_pca_reconstructs_like_pca():
     np.testing.assert_allclose(ours, pca.inverse_transform(pca.transform(X)), atol=1e-4)
 
 
-def test_clip_output_starts_at_pca_clipped_to_pixel_range():
+@pytest.mark.parametrize("backbone, hidden", [("dense", [8]), ("conv", [4, 8])])
+def test_clip_output_starts_at_pca_clipped_to_pixel_range(backbone, hidden):
     from sklearn.decomposition import PCA
 
-    X = np.random.default_rng(1).random((100, 1, 4, 4)).astype(np.float32)
-    net = build_network(ModelConfig("dense", "plain", [1, 4, 4], 3, [8], output="clip"))
+    X = np.random.default_rng(1).random((100, 1, 5, 5)).astype(np.float32)
+    torch.manual_seed(0)
+    net = build_network(ModelConfig(backbone, "plain", [1, 5, 5], 3, hidden, output="clip"))
     assert net.start_at_pca(torch.from_numpy(X))
-    with torch.no_grad():
-        ours = net.decode(net.encode(torch.from_numpy(X))).numpy().reshape(100, 16)
-    flat = X.reshape(100, 16)
+    flat = X.reshape(100, 25)
     pca = PCA(3).fit(flat)
+    with torch.no_grad():
+        codes = net.encode(torch.from_numpy(X)).numpy()
+        ours = net.decode(torch.from_numpy(codes)).numpy().reshape(100, 25)
+    np.testing.assert_allclose(np.abs(codes), np.abs(pca.transform(flat)), atol=1e-4)  # PCA scores, up to sign
     np.testing.assert_allclose(ours, np.clip(pca.inverse_transform(pca.transform(flat)), 0, 1), atol=1e-4)
 
 
@@ -188,8 +193,9 @@ def test_start_at_pca_only_where_it_is_exact():
     images = ModelConfig("dense", "plain", [1, 4, 4], 2, [8], output="sigmoid", recon="bce")
     vae = ModelConfig("dense", "vae", [6], 2, [8])
     no_skip = ModelConfig("dense", "plain", [6], 2, [8], linear_skip=False)
-    conv = ModelConfig("conv", "plain", [1, 4, 4], 2, [4], output="clip")
-    for cfg in (images, vae, no_skip, conv):
+    conv_vae = ModelConfig("conv", "vae", [1, 4, 4], 2, [4])
+    conv_no_skip = ModelConfig("conv", "plain", [1, 4, 4], 2, [4], output="clip", linear_skip=False)
+    for cfg in (images, vae, no_skip, conv_vae, conv_no_skip):
         net = build_network(cfg)
         x = torch.rand(20, *cfg.input_shape)
         before = {k: v.clone() for k, v in net.state_dict().items()}
