@@ -3,6 +3,6 @@ import streamlit as st
 
 st.set_page_config(page_title="Latent explorer", page_icon="🧭", layout="wide")
 
-from dashboard.main import main  # noqa: E402  (set_page_config must run first)
+from dashboard.main import main
 
 main()

@@ -10,14 +10,16 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import torch
 from safetensors import SafetensorError
-from safetensors.numpy import load as np_load, save as np_save
-from safetensors.torch import load as torch_load, save as torch_save
+from safetensors.numpy import load as np_load
+from safetensors.numpy import save as np_save
+from safetensors.torch import load as torch_load
+from safetensors.torch import save as torch_save
 
 from .dataset import Dataset, preprocessor_from_json
 from .errors import BundleError
@@ -59,7 +61,7 @@ def save_bundle(path_or_file, model: Autoencoder, dataset: Dataset | None = None
         "result": model.result_.to_json(),
         "split": {k: v.tolist() for k, v in model.split_.items()},
     }
-    manifest = {"format": FORMAT, "version": VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    manifest = {"format": FORMAT, "version": VERSION, "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "extra": extra or {}}
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         zf.writestr("manifest.json", json.dumps(manifest))
@@ -96,8 +98,8 @@ def _fail(why: str) -> BundleError:
 
 
 def _read_zip(source, limits: Limits) -> dict[str, bytes]:
-    from .sources import read_bytes
     from .errors import DataError
+    from .sources import read_bytes
     try:
         data, _ = read_bytes(source, limits.max_bundle_bytes, "model bundle")
     except DataError as exc:

@@ -7,9 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from .baseline import compare_with_pca
 from .bundle import load_bundle, save_bundle
 from .dataset import Dataset, TablePreprocessor

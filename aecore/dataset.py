@@ -106,7 +106,7 @@ class TablePreprocessor:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> "TablePreprocessor":
+    def from_json(cls, d: dict) -> TablePreprocessor:
         return cls([NumericColumn(**c) for c in d["numeric"]], [CategoricalColumn(**c) for c in d["categorical"]])
 
 
@@ -159,7 +159,7 @@ class ImagePreprocessor:
         return {"kind": self.kind, "height": self.height, "width": self.width, "channels": self.channels}
 
     @classmethod
-    def from_json(cls, d: dict) -> "ImagePreprocessor":
+    def from_json(cls, d: dict) -> ImagePreprocessor:
         return cls(d["height"], d["width"], d["channels"])
 
 
@@ -206,7 +206,7 @@ class Dataset:
         """Features -> what a person reads: a DataFrame (tables) or (n, C, H, W) images."""
         return self.preprocessor.inverse_transform(X)
 
-    def subset(self, rows: np.ndarray) -> "Dataset":
+    def subset(self, rows: np.ndarray) -> Dataset:
         rows = np.asarray(rows)
         return Dataset(self.X[rows], self.meta.iloc[rows].reset_index(drop=True), self.preprocessor,
                        self.name, self.label, list(self.report))

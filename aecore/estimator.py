@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ import torch
 from .dataset import Dataset
 from .errors import ConfigError, DataError
 from .models import MODEL_NAMES, ModelConfig, Network, Variational, build_network, resolve_model, starts_at_pca
-from .training import EpochReport, TrainResult, TrainSettings, batched, train
+from .training import EpochReport, TrainSettings, batched, train
 
 DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
 MIN_EPOCHS, MAX_EPOCHS = 20, 400
@@ -104,7 +104,7 @@ class Autoencoder:
     def get_params(self, deep: bool = True) -> dict:
         return {p: getattr(self, p) for p in self.PARAMS}
 
-    def set_params(self, **params) -> "Autoencoder":
+    def set_params(self, **params) -> Autoencoder:
         for key, value in params.items():
             if key not in self.PARAMS:
                 raise ConfigError(f"Unknown parameter '{key}'. Valid: {', '.join(self.PARAMS)}.")
@@ -168,7 +168,7 @@ class Autoencoder:
 
     # -- fit / transform -------------------------------------------------------------------------
     def fit(self, X, y=None, callback: Callable[[EpochReport], None] | None = None,
-            cancel: threading.Event | None = None) -> "Autoencoder":
+            cancel: threading.Event | None = None) -> Autoencoder:
         """Train on X (a Dataset or array). callback(EpochReport) hears every epoch; setting `cancel`
         stops within one batch and keeps the best weights so far. Divergence keeps the last good weights
         and is reported in result_ (status 'diverged'), not raised."""

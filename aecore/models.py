@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .errors import ConfigError
-
 
 OUTPUTS = ("linear", "clip", "sigmoid")
 PIXEL_OUTPUTS = ("clip", "sigmoid")  # outputs for data in [0, 1]
@@ -72,11 +72,11 @@ class DenseBackbone(nn.Module):
         d = math.prod(self.shape)
         widths = [d, *cfg.hidden]
         enc = []
-        for a, b in zip(widths[:-1], widths[1:]):
+        for a, b in pairwise(widths):
             enc += [nn.Linear(a, b), nn.ReLU()]
         self.encoder = nn.Sequential(*enc, nn.Linear(widths[-1], code_dim))
         dec, back = [], [cfg.latent_dim, *reversed(cfg.hidden)]
-        for a, b in zip(back[:-1], back[1:]):
+        for a, b in pairwise(back):
             dec += [nn.Linear(a, b), nn.ReLU()]
         self.decoder = nn.Sequential(*dec, nn.Linear(back[-1], d))
         self.skip_in = nn.Linear(d, code_dim, bias=False) if cfg.linear_skip else None
@@ -122,7 +122,7 @@ class ConvBackbone(nn.Module):
         self.shape = (c, h, w)
         chans = [c, *cfg.hidden]
         enc = []
-        for a, b in zip(chans[:-1], chans[1:]):
+        for a, b in pairwise(chans):
             enc += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU()]
         self.features = nn.Sequential(*enc)
         with torch.no_grad():
@@ -132,7 +132,7 @@ class ConvBackbone(nn.Module):
         self.to_code = nn.Linear(flat, code_dim)
         self.from_code = nn.Sequential(nn.Linear(cfg.latent_dim, flat), nn.ReLU())
         dec, back = [], list(reversed(chans))
-        for i, (a, b) in enumerate(zip(back[:-1], back[1:])):
+        for i, (a, b) in enumerate(pairwise(back)):
             dec.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
             if i < len(back) - 2:
                 dec.append(nn.ReLU())

@@ -2,11 +2,9 @@
 CSV files in data/, written by data/make_samples.py from scikit-learn's copies (origin in data/README.md)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
 
 from .dataset import Dataset
 from .errors import DataError

@@ -2,6 +2,7 @@
 (Streamlit's UploadedFile is one). The size is checked before the whole thing is read."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -27,10 +28,8 @@ def read_bytes(source, max_bytes: int, what: str = "file") -> tuple[bytes, str]:
         if isinstance(data, str):
             data = data.encode("utf-8")
         if hasattr(source, "seek"):
-            try:
+            with contextlib.suppress(OSError, io.UnsupportedOperation):
                 source.seek(0)
-            except (OSError, io.UnsupportedOperation):
-                pass
     else:
         raise DataError(f"Cannot read a {what} from a {type(source).__name__}; give a path, bytes or an open file.")
     if len(data) > max_bytes:

@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import REGISTRY
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = REGISTRY[name]
         print(f"[bench] {name} ({mode}) ...", file=sys.stderr, flush=True)
         section = {"title": bench.title, "mode": mode, "command": command.strip(),
-                   "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+                   "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
         start = time.perf_counter()
         try:
             section["rows"] = bench.run(cfg)

@@ -4,7 +4,6 @@ points, once the server's background warm-up has finished. The map itself is not
 a click, so the cost should not grow with N."""
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from pathlib import Path

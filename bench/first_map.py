@@ -25,7 +25,7 @@ TARGETS = {  # (scenario, state) -> seconds
 def write_zip(path: Path, images: np.ndarray, labels: np.ndarray) -> Path:
     """Images (n, H, W) in [0, 1] as PNGs in label folders inside a ZIP."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for i, (img, lab) in enumerate(zip(images, labels)):
+        for i, (img, lab) in enumerate(zip(images, labels, strict=True)):
             buf = io.BytesIO()
             Image.fromarray((img * 255).round().astype(np.uint8), "L").save(buf, "PNG")
             zf.writestr(f"{path.stem}/{lab}/{i:05d}.png", buf.getvalue())

@@ -71,11 +71,11 @@ def run(cfg: Config) -> list[dict]:
     source = ""
     for n in sizes:
         Z, source = codes(cfg, n)
-        pca = timed(lambda: project(Z, "pca"), 5)
+        pca = timed(lambda Z=Z: project(Z, "pca"), 5)
         row = {"rows": f"{n:,}", "PCA ms (median)": f"{1000 * median(pca):.1f}",
                "PCA range ms": spread([1000 * t for t in pca])}
         if use_umap:
-            u = timed(lambda: project(Z, "umap"), cfg.pick(umap_repeats, QUICK_REPEATS, {}).get(n, 1))
+            u = timed(lambda Z=Z: project(Z, "umap"), cfg.pick(umap_repeats, QUICK_REPEATS, {}).get(n, 1))
             row.update({"UMAP s (median)": f"{median(u):.2f}", "UMAP runs": len(u), "UMAP range s": spread(u),
                         "UMAP / PCA": f"{median(u) / median(pca):,.0f}x"})
             if previous is not None:

@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +53,9 @@ class HandAE(nn.Module):
         super().__init__()
         widths, back = [d, *hidden], [LATENT, *reversed(hidden)]
         enc, dec = [], []
-        for a, b in zip(widths[:-1], widths[1:]):
+        for a, b in pairwise(widths):
             enc += [nn.Linear(a, b), nn.ReLU()]
-        for a, b in zip(back[:-1], back[1:]):
+        for a, b in pairwise(back):
             dec += [nn.Linear(a, b), nn.ReLU()]
         self.encoder = nn.Sequential(*enc, nn.Linear(widths[-1], LATENT))
         self.decoder = nn.Sequential(*dec, nn.Linear(back[-1], d))

@@ -13,9 +13,9 @@ import streamlit as st
 from aecore.export import codes_frame, to_csv_bytes
 from aecore.inspect import compare_table_row, decoded_table_row, label_mix
 
+from . import timing
 from .figures import GRID_ID, MAX_CATEGORIES, map_figure
 from .render import diff_heatmap, to_pil
-from . import timing
 from .state import Pick, Workspace, get_ws
 
 MAP_KEY = "latent_map"
@@ -98,7 +98,7 @@ def map_panel() -> None:
 
 def show_images(pairs: list[tuple[str, object]]) -> None:
     cols = st.columns(len(pairs))
-    for col, (caption, image) in zip(cols, pairs):
+    for col, (caption, image) in zip(cols, pairs, strict=True):
         col.image(image, caption=caption)
 
 

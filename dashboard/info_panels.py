@@ -100,5 +100,5 @@ def export_tab(ws: Workspace) -> None:
                        mime="application/zip", on_click="ignore", type="primary", key="dl_bundle", width="stretch")
     c2.download_button("Download codes, map and errors (CSV)", codes_bytes, file_name=f"{slug}_codes.csv",
                        mime="text/csv", on_click="ignore", key="dl_codes", width="stretch")
-    st.caption("The CSV has id, label, z0…z{n}, x, y and reconstruction_error per row. Text cells that a "
-               "spreadsheet could run as a formula are prefixed with a quote.".format(n=m.config_.latent_dim - 1))
+    st.caption(f"The CSV has id, label, z0…z{m.config_.latent_dim - 1}, x, y and reconstruction_error per row. Text cells that a "
+               "spreadsheet could run as a formula are prefixed with a quote.")

@@ -37,7 +37,7 @@ class TrainingJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
-    def start(self) -> "TrainingJob":
+    def start(self) -> TrainingJob:
         self.thread = threading.Thread(target=self._run, name="aecore-train", daemon=True)
         self.thread.start()
         return self

@@ -80,3 +80,25 @@ def image_bytes():
 def zip_bytes():
     """zip_bytes([(member name, bytes), ...]) -> a ZIP archive's bytes, built in memory."""
     return _zip_bytes
+
+
+# -- the app under Streamlit's AppTest (helpers in tests/fixtures_ui.py) ----------------------------
+@pytest.fixture
+def no_umap_warm_up(monkeypatch):
+    """The app warms PyTorch and compiles UMAP (~30 s of numba JIT) in a background thread started once
+    per process (dashboard.main.start_warm_up). Under AppTest that process is pytest's, and every test
+    here maps with PCA: skip the warm-up so it does not compete with the tests for the CPU, or run on in
+    the background into other tests. Restored after each test."""
+    import dashboard.main
+
+    monkeypatch.setattr(dashboard.main, "start_warm_up", lambda: None, raising=False)
+
+
+@pytest.fixture
+def app(no_umap_warm_up):
+    """The app after its first run: the pre-trained digits sample, ready to click."""
+    from tests.fixtures_ui import new_app
+
+    at = new_app().run()
+    assert not at.exception, at.exception
+    return at

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from streamlit.elements.plotly_chart import PlotlyState
 from streamlit.testing.v1 import AppTest
@@ -22,25 +21,6 @@ TIMEOUT = 60  # seconds per script run; AppTest's default of 3 s is too short fo
 
 def new_app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-
-
-@pytest.fixture
-def no_umap_warm_up(monkeypatch):
-    """The app warms PyTorch and compiles UMAP (~30 s of numba JIT) in a background thread started once
-    per process (dashboard.main.start_warm_up). Under AppTest that process is pytest's, and every test
-    here maps with PCA: skip the warm-up so it does not compete with the tests for the CPU, or run on in
-    the background into other tests. Restored after each test."""
-    import dashboard.main
-
-    monkeypatch.setattr(dashboard.main, "start_warm_up", lambda: None, raising=False)
-
-
-@pytest.fixture
-def app(no_umap_warm_up) -> AppTest:
-    """The app after its first run: the pre-trained digits sample, ready to click."""
-    at = new_app().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def fast_training(at: AppTest, seconds: int = 3) -> None:

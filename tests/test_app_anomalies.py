@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.fixtures_ui import app, by_label, fast_training, no_umap_warm_up, texts, wait_for_training, ws  # noqa: F401
+from tests.fixtures_ui import by_label, fast_training, texts, wait_for_training, ws
 
 
 @pytest.fixture

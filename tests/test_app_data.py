@@ -7,9 +7,20 @@ import pytest
 from aecore.bundle import save_bundle
 from aecore.samples import DATA_DIR
 from dashboard.explore_panel import map_key
-from tests.fixtures_ui import (app, by_label, data_point, fast_training, image_captions, make_csv,  # noqa: F401
-                               make_image_zip, make_text_zip, no_umap_warm_up, plotly_state, select, texts,
-                               wait_for_training, ws)
+from tests.fixtures_ui import (
+    by_label,
+    data_point,
+    fast_training,
+    image_captions,
+    make_csv,
+    make_image_zip,
+    make_text_zip,
+    plotly_state,
+    select,
+    texts,
+    wait_for_training,
+    ws,
+)
 
 
 def choose_source(at, kind: str):
@@ -33,7 +44,7 @@ def snapshot(at) -> tuple:
 def assert_unchanged(at, before: tuple) -> None:
     w = ws(at)
     now = (w.version, w.dataset, w.model, w.exploration, w.source)
-    assert all(a is b or a == b for a, b in zip(before, now)), "a failed upload changed the workspace"
+    assert all(a is b or a == b for a, b in zip(before, now, strict=True)), "a failed upload changed the workspace"
     assert w.job is None, "a failed upload started training"
     assert map_key(w) in at.session_state, "the old map is gone"
 
@@ -41,7 +52,7 @@ def assert_unchanged(at, before: tuple) -> None:
 def test_csv_upload_choose_columns_and_train(app):
     fast_training(app)
     before = ws(app).version
-    upload_csv(app, make_csv(300))
+    upload_csv(make_csv(300))
     w = ws(app)
     assert w.pending_table is not None and w.pending_table.name == "plants.csv"
     assert "New table: plants.csv" in texts(app)

@@ -9,8 +9,7 @@ import pytest
 from dashboard.explore_panel import apply_selection, map_key, point_id
 from dashboard.figures import GRID_ID
 from dashboard.state import Pick, Workspace
-from tests.fixtures_ui import (app, data_point, image_captions, no_umap_warm_up, plotly_state, select,  # noqa: F401
-                               texts, ws)
+from tests.fixtures_ui import data_point, image_captions, plotly_state, select, texts, ws
 
 
 def test_default_load_opens_pretrained_digits(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from aecore.estimator import interpolate
-from tests.fixtures_ui import app, by_label, image_captions, no_umap_warm_up, ws  # noqa: F401  (fixtures)
+from tests.fixtures_ui import by_label, image_captions, ws
 
 
 def test_walk_between_two_digits_decodes_each_step(app):

@@ -6,13 +6,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
 from aecore.samples import load_sample
 from dashboard.explore_panel import map_key
 from dashboard.jobs import TrainingJob
-from tests.fixtures_ui import (app, by_label, fast_training, make_csv, no_umap_warm_up, texts,  # noqa: F401
-                               wait_for_training, wait_until, ws)
+from tests.fixtures_ui import (
+    by_label,
+    fast_training,
+    make_csv,
+    texts,
+    wait_for_training,
+    wait_until,
+    ws,
+)
 
 
 def click_train(at):
@@ -39,7 +45,7 @@ def test_sidebar_train_replaces_model_and_map(app):
 
 
 def test_stop_keeps_the_best_model_so_far(app):
-    fast_training(app, seconds=300)
+    fast_training(seconds=300)
     # conv: slow epochs and no PCA start, so the run is still going when Stop is pressed, on any machine
     app.session_state["train_model"] = "conv"
     before = ws(app).version

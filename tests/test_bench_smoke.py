@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bench import REGISTRY
-from bench.__main__ import main, selected, parse
+from bench.__main__ import main, parse, selected
 from bench.common import Config
 from bench.report import blocks, render
 
@@ -82,7 +82,8 @@ def test_report_tables_notes_and_summary():
 
 
 def test_merging_a_run_written_elsewhere(tmp_path):
-    from bench.report import main as report_main, save
+    from bench.report import main as report_main
+    from bench.report import save
 
     section = {"title": "T", "rows": [{"x": 1}], "mode": "full", "date": "d", "seconds": 1.0, "machine": {}}
     save(tmp_path / "B.json", {"projection": dict(section, mode="quick")})

@@ -73,7 +73,7 @@ def test_sixteen_bit_png_scaled_to_unit_range(tmp_path):
     path = tmp_path / "deep.png"
     Image.fromarray(arr).save(path)
     ds = load_images(path)
-    assert 0.0 <= ds.X.min() and ds.X.max() <= 1.0
+    assert ds.X.min() >= 0.0 and ds.X.max() <= 1.0
     assert ds.X.max() > 0.9
 
 

@@ -36,6 +36,6 @@ def test_decoded_row(ds):
 
 def test_label_mix(ds):
     mix = label_mix(ds, np.array([0, 1, 2]))
-    assert dict(zip(mix["value"], mix["rows"])) == {"a": 2, "b": 1}
-    assert dict(zip(*label_mix(ds, np.array([1, 3]), "colour").values.T)) == {"blue": 1, "green": 1}
+    assert dict(zip(mix["value"], mix["rows"], strict=True)) == {"a": 2, "b": 1}
+    assert dict(zip(*label_mix(ds, np.array([1, 3]), "colour").values.T, strict=True)) == {"blue": 1, "green": 1}
     assert label_mix(ds, np.array([0]), "nope").empty

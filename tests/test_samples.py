@@ -38,7 +38,7 @@ def test_unknown_sample():
 
 
 def test_digits_bundle_is_the_first_screen():
-    assert DIGITS_BUNDLE == bundle_path("digits") and DIGITS_BUNDLE.name == "digits.aebundle"
+    assert bundle_path("digits") == DIGITS_BUNDLE and DIGITS_BUNDLE.name == "digits.aebundle"
     bundle = load_bundle(DIGITS_BUNDLE)
     n = bundle.dataset.n
     assert n == 1797
