@@ -21,6 +21,7 @@ from safetensors.numpy import save as np_save
 from safetensors.torch import load as torch_load
 from safetensors.torch import save as torch_save
 
+from .baseline import PcaComparison
 from .dataset import Dataset, preprocessor_from_json
 from .errors import BundleError
 from .estimator import Autoencoder, pick_device
@@ -43,11 +44,12 @@ class Bundle:
     codes: np.ndarray | None = None
     xy: np.ndarray | None = None
     errors: np.ndarray | None = None
-    info: dict = field(default_factory=dict)
+    comparison: PcaComparison | None = None
+    info: dict = field(default_factory=dict)  # the manifest: format, version, created, extra
 
 
 def save_bundle(path_or_file, model: Autoencoder, dataset: Dataset | None = None, codes=None, xy=None, errors=None,
-                extra: dict | None = None) -> bytes | None:
+                comparison: PcaComparison | None = None, extra: dict | None = None) -> bytes | None:
     """Write a bundle to a path or a binary file; with path_or_file=None return the bytes."""
     if not hasattr(model, "network_"):
         raise BundleError("Only a trained model can be saved: call fit() first.")
@@ -62,7 +64,7 @@ def save_bundle(path_or_file, model: Autoencoder, dataset: Dataset | None = None
         "split": {k: v.tolist() for k, v in model.split_.items()},
     }
     manifest = {"format": FORMAT, "version": VERSION, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "extra": extra or {}}
+                "extra": {**(extra or {}), **({"pca": comparison.to_json()} if comparison else {})}}
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         zf.writestr("manifest.json", json.dumps(manifest))
         zf.writestr("model.json", json.dumps(model_json))
@@ -163,9 +165,14 @@ def _conv_without_linear_paths(config: ModelConfig, state: dict) -> bool:
             and not any(name.startswith("backbone.skip_") for name in state))
 
 
-def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -> Bundle:
-    """Read a bundle from a path, bytes or a binary file. Raises BundleError for anything else."""
-    members = _read_zip(source, limits)
+def _expected_shapes(config: ModelConfig) -> dict[str, tuple]:
+    """The tensor shapes a config implies, built on the meta device: nothing is allocated, so a config
+    that declares a huge network costs nothing until its weights (bounded by the file size) match."""
+    with torch.device("meta"):
+        return {k: tuple(v.shape) for k, v in build_network(config).state_dict().items()}
+
+
+def _check_manifest(members: dict) -> dict:
     manifest = _json(members, "manifest.json")
     if manifest.get("format") != FORMAT:
         raise _fail("its manifest does not name the aecore bundle format")
@@ -173,10 +180,15 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
         raise _fail(f"it is format version {manifest.get('version')!r}; this app reads version {VERSION}")
     if not isinstance(manifest.get("extra", {}), dict):
         raise _fail("its manifest's 'extra' is not a JSON object")
+    return manifest
+
+
+def _read_model(members: dict) -> Autoencoder:
+    """model.json -> an Autoencoder with its parameters and learned state, but no network yet."""
     spec = _json(members, "model.json")
     try:
-        params = {k: v for k, v in spec["params"].items() if k in Autoencoder.PARAMS}
-        model = Autoencoder(**params)
+        known = Autoencoder._get_param_names()
+        model = Autoencoder(**{k: v for k, v in spec["params"].items() if k in known})
         model.config_ = ModelConfig(**spec["config"])
         model.input_shape_ = tuple(int(s) for s in spec["input_shape"])
         model.history_ = list(spec.get("history", []))
@@ -188,21 +200,20 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
             raise ValueError("the latent size in params and config disagree")
         if not all(isinstance(h, dict) for h in model.history_):
             raise ValueError("history entries must be objects")
-        # The shapes the config implies, on the meta device: nothing is allocated, so a config that
-        # declares a huge network costs nothing until its weights (bounded by the file size) match.
-        with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in build_network(model.config_).state_dict().items()}
-    except BundleError:
-        raise
+        _expected_shapes(model.config_)  # the config must describe a network that can be built
     except Exception as exc:  # any malformed field: wrong keys, types or values
         raise _fail(f"model.json is malformed ({type(exc).__name__}: {exc})") from None
+    return model
+
+
+def _load_network(members: dict, model: Autoencoder, device: str) -> None:
+    """Read the weights, migrate an older layout if it is one, check every tensor against the config,
+    and give the model its network."""
     try:
         state = torch_load(members["weights.safetensors"])
         if _conv_without_linear_paths(model.config_, state):
             model.config_.linear_skip = False
-            with torch.device("meta"):
-                expected = {k: tuple(v.shape) for k, v in build_network(model.config_).state_dict().items()}
-        mismatch = _weights_mismatch({k: tuple(v.shape) for k, v in state.items()}, expected)
+        mismatch = _weights_mismatch({k: tuple(v.shape) for k, v in state.items()}, _expected_shapes(model.config_))
         if mismatch:
             raise ValueError(mismatch)
         net = build_network(model.config_)
@@ -214,36 +225,67 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
     model.device_ = pick_device(device)
     model.network_ = net.to(model.device_).eval()
 
-    arrays: dict[str, np.ndarray] = {}
-    if "arrays.safetensors" in members:
-        try:
-            arrays = dict(np_load(members["arrays.safetensors"]))
-        except (SafetensorError, ValueError) as exc:
-            raise _fail(f"arrays.safetensors is damaged ({exc})") from None
-    dataset = None
-    if "dataset.json" in members:
-        ds = _json(members, "dataset.json")
-        try:
-            pre = preprocessor_from_json(ds["preprocessing"])
-            meta = pd.read_parquet(io.BytesIO(members["meta.parquet"]))
-            X = arrays["X"]
-            label, report = ds.get("label"), ds.get("report", [])
-            if not (label is None or isinstance(label, str)) or not isinstance(report, list):
-                raise TypeError("label must be text and report a list")
-        except Exception as exc:
-            raise _fail(f"its dataset is incomplete or malformed ({type(exc).__name__})") from None
-        if tuple(X.shape[1:]) != model.input_shape_ or len(meta) != len(X):
-            raise _fail("its data does not match the model's input shape")
-        dataset = Dataset(X, meta, pre, name=str(ds.get("name", "data")), label=label if label in meta.columns else None,
-                          report=[str(r) for r in report])
-    n = len(dataset.X) if dataset is not None else None
-    expected_cols = {"codes": model.config_.latent_dim, "xy": 2}
+
+def _read_arrays(members: dict) -> dict[str, np.ndarray]:
+    if "arrays.safetensors" not in members:
+        return {}
+    try:
+        return dict(np_load(members["arrays.safetensors"]))
+    except (SafetensorError, ValueError) as exc:
+        raise _fail(f"arrays.safetensors is damaged ({exc})") from None
+
+
+def _read_dataset(members: dict, arrays: dict, model: Autoencoder) -> Dataset | None:
+    if "dataset.json" not in members:
+        return None
+    ds = _json(members, "dataset.json")
+    try:
+        pre = preprocessor_from_json(ds["preprocessing"])
+        meta = pd.read_parquet(io.BytesIO(members["meta.parquet"]))
+        X = arrays["X"]
+        label, report = ds.get("label"), ds.get("report", [])
+        if not (label is None or isinstance(label, str)) or not isinstance(report, list):
+            raise TypeError("label must be text and report a list")
+    except Exception as exc:
+        raise _fail(f"its dataset is incomplete or malformed ({type(exc).__name__})") from None
+    if tuple(X.shape[1:]) != model.input_shape_ or len(meta) != len(X):
+        raise _fail("its data does not match the model's input shape")
+    return Dataset(X, meta, pre, name=str(ds.get("name", "data")), label=label if label in meta.columns else None,
+                   report=[str(r) for r in report])
+
+
+def _read_comparison(manifest: dict, latent_dim: int) -> PcaComparison | None:
+    """The stored PCA comparison; a missing or malformed one is only a figure the app will not show,
+    never a reason to refuse the model."""
+    stored = manifest.get("extra", {}).get("pca")
+    try:
+        return PcaComparison.from_json(stored, latent_dim) if isinstance(stored, dict) else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _check_arrays(arrays: dict, dataset: Dataset | None, latent_dim: int) -> None:
+    """Codes, map and errors, where present, have one row per data row and the right widths."""
+    n = dataset.n if dataset is not None else None
+    widths = {"codes": latent_dim, "xy": 2}
     for key in ("codes", "xy", "errors"):
         value = arrays.get(key)
         if value is None:
             continue
         if n is not None and len(value) != n:
             raise _fail(f"its {key} have {len(value)} rows but its data has {n}")
-        if key in expected_cols and (value.ndim != 2 or value.shape[1] != expected_cols[key]):
+        if key in widths and (value.ndim != 2 or value.shape[1] != widths[key]):
             raise _fail(f"its {key} have shape {value.shape}")
-    return Bundle(model, dataset, arrays.get("codes"), arrays.get("xy"), arrays.get("errors"), manifest)
+
+
+def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -> Bundle:
+    """Read a bundle from a path, bytes or a binary file. Raises BundleError for anything else."""
+    members = _read_zip(source, limits)
+    manifest = _check_manifest(members)
+    model = _read_model(members)
+    _load_network(members, model, device)
+    arrays = _read_arrays(members)
+    dataset = _read_dataset(members, arrays, model)
+    _check_arrays(arrays, dataset, model.config_.latent_dim)
+    return Bundle(model, dataset, arrays.get("codes"), arrays.get("xy"), arrays.get("errors"),
+                  _read_comparison(manifest, model.config_.latent_dim), manifest)

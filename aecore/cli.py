@@ -14,7 +14,7 @@ from .errors import AecoreError, DataError
 from .estimator import Autoencoder
 from .export import codes_frame, to_csv_bytes
 from .images import IMAGE_SUFFIXES, load_images
-from .models import MODEL_NAMES
+from .models import describe_model, model_names
 from .projection import PROJECTIONS, place_on_map, project
 from .samples import SAMPLES, load_sample
 from .tables import read_csv
@@ -72,10 +72,9 @@ def cmd_train(args) -> int:
     codes = model.transform(data)
     errors = model.reconstruction_error(data)
     xy = None if args.projection == "none" else project(codes, args.projection)
-    cmp = compare_with_pca(model, data)
-    save_bundle(args.out, model, data, codes=codes, xy=xy, errors=errors, extra={"pca": cmp})
-    print(f"test MSE {cmp['ae_mse']:.5f} vs PCA-{model.latent_dim} {cmp['pca_mse']:.5f} "
-          f"({cmp['ratio']:.2f}x) on {cmp['n_test']} held-out rows; saved {args.out}")
+    comparison = compare_with_pca(model, data)
+    save_bundle(args.out, model, data, codes=codes, xy=xy, errors=errors, comparison=comparison)
+    print(f"{comparison.summary()}. Saved {args.out}")
     return 0
 
 
@@ -104,7 +103,8 @@ def cmd_info(args) -> int:
         "data": None if b.dataset is None else {"name": b.dataset.name, "kind": b.dataset.kind, "rows": b.dataset.n,
                                                 "label": b.dataset.label},
         "has_codes": b.codes is not None, "has_map": b.xy is not None,
-        "pca_comparison": b.info.get("extra", {}).get("pca"),
+        "pca_comparison": None if b.comparison is None else {**b.comparison.to_json(),
+                                                             "summary": b.comparison.summary()},
     }
     print(json.dumps(info, indent=2))
     return 0
@@ -115,11 +115,14 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model on DATA and save a bundle")
     t.add_argument("data", help="a CSV, an image, a folder or ZIP of images, or sample:NAME")
-    t.add_argument("--model", default="dense", choices=MODEL_NAMES)
-    t.add_argument("--latent", type=int, default=8, help="latent size (default 8)")
+    defaults = Autoencoder().get_params()
+    t.add_argument("--model", default=defaults["model"], choices=model_names(), metavar="MODEL",
+                   help="; ".join(f"{name}: {describe_model(name)}" for name in model_names()))
+    t.add_argument("--latent", type=int, default=defaults["latent_dim"],
+                   help=f"latent size (default {defaults['latent_dim']})")
     t.add_argument("--epochs", type=int, default=None, help="default: about 4,000 optimizer steps, 20-400 epochs")
     t.add_argument("--label", default=None, help="CSV column used as label (never a feature)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=defaults["seed"])
     t.add_argument("--max-seconds", type=float, default=None, help="stop training after this many seconds")
     t.add_argument("--projection", default="umap", choices=[*PROJECTIONS, "none"], help="map stored in the bundle")
     t.add_argument("--out", required=True, help="bundle path, e.g. model.aebundle")

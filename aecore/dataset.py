@@ -122,7 +122,8 @@ def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
         return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan).copy()
     if kind == "bool":
         lowered = series.astype(str).str.strip().str.lower()
-        mapped = lowered.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0, "yes": 1.0, "no": 0.0})
+        mapped = lowered.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0,
+                              "yes": 1.0, "no": 0.0})
         return mapped.to_numpy(dtype=np.float64, na_value=np.nan).copy()
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan).copy()
 

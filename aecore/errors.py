@@ -16,3 +16,9 @@ class BundleError(AecoreError, ValueError):
 
 class ConfigError(AecoreError, ValueError):
     """An estimator parameter is invalid (unknown model name, bad latent size...)."""
+
+
+def check_choice(name: str, value, allowed) -> None:
+    """The one rule for every named choice: an unknown value's message lists the valid ones."""
+    if value not in allowed:
+        raise ConfigError(f"Unknown {name} '{value}'. Choose one of: {', '.join(map(str, allowed))}.")

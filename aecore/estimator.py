@@ -1,7 +1,8 @@
-"""`Autoencoder`: the scikit-learn-style estimator the UI, CLI and benchmarks use.
+"""`Autoencoder`: the scikit-learn estimator the UI, CLI and benchmarks use.
 
-__init__ only stores parameters; `fit` validates once, builds the network, splits the rows into
-train / validation (early stopping) / test (the honest figure), and trains; learned state ends in `_`."""
+__init__ only stores parameters (scikit-learn's BaseEstimator reads them from its signature for
+get_params, set_params, clone and repr); `fit` validates once, builds the network, splits the rows
+into train / validation (early stopping) / test (the honest figure), and trains; learned state ends in `_`."""
 from __future__ import annotations
 
 import math
@@ -11,14 +12,30 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from .dataset import Dataset
-from .errors import ConfigError, DataError
-from .models import MODEL_NAMES, ModelConfig, Network, Variational, build_network, resolve_model, starts_at_pca
+from .errors import ConfigError, DataError, check_choice
+from .models import (
+    BACKBONES,
+    ModelConfig,
+    Network,
+    Variational,
+    build_network,
+    parse_model,
+    resolve_model,
+    starts_at_pca,
+)
+from .networks import RECONS
 from .training import EpochReport, TrainSettings, batched, train
 
 DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
 MIN_EPOCHS, MAX_EPOCHS = 20, 400
+MAX_LATENT = 1024        # a code wider than this is no longer a compression of anything we load
+MAX_LR = 10.0            # beyond this Adam only diverges; the UI offers 1e-4 to 1e-2
+MIN_ROWS_TO_HOLD_OUT = 20  # below this every row trains: a held-out row or two measures nothing
+RECON_CHOICES = ("auto", *RECONS)
+PARALLEL_ANGLE = 1e-6  # radians: codes this close in direction are walked in a straight line (slerp's 0/0)
 
 
 def default_epochs(n_train: int, batch_size: int) -> int:
@@ -28,22 +45,14 @@ def default_epochs(n_train: int, batch_size: int) -> int:
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(DEFAULT_STEPS / steps_per_epoch))))
 
 
-def default_hidden(backbone: str, n_features: int) -> list[int]:
-    """Layer widths when none are given. Conv: 32, 64, 128 channels. Dense: 4x then 2x the input
-    width, capped at 512 and 256 (784 MNIST pixels -> [512, 256]; 64 digit pixels -> [256, 128];
-    13 wine measurements -> [64, 32]): wide enough to beat PCA, small enough to train in seconds."""
-    if backbone == "conv":
-        return [32, 64, 128]
-    return [min(512, max(64, 4 * n_features)), min(256, max(32, 2 * n_features))]
-
-
 def as_array(X) -> np.ndarray:
     """Dataset or array -> float32 array (n, d) or (n, C, H, W). Validated once, here."""
     arr = X.X if isinstance(X, Dataset) else X
     try:
         arr = np.asarray(arr, dtype=np.float32)
     except (TypeError, ValueError):
-        raise DataError("The data must be numbers: a Dataset, or an array of shape (n, d), (n, H, W) or (n, C, H, W).") from None
+        raise DataError("The data must be numbers: a Dataset, or an array of shape (n, d), (n, H, W) or "
+                        "(n, C, H, W).") from None
     if arr.ndim == 3:
         arr = arr[:, None]
     if arr.ndim not in (2, 4):
@@ -60,15 +69,20 @@ def pick_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-class Autoencoder:
+def is_whole(value, low: int = 1) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+
+
+class Autoencoder(TransformerMixin, BaseEstimator):
     """An autoencoder as a transformer: fit, transform (encode), inverse_transform (decode).
 
-    model: one of MODEL_NAMES ("dense", "conv", "denoising", "sparse", "vae", "conv-vae", ...).
-    epochs: None picks default_epochs() for the data size. hidden: dense widths or conv channels
-    (None: see default_hidden). recon: "auto" uses MSE, except for images (pixels in [0, 1]) on a
-    model that cannot start at PCA (a VAE, or pca_init=False), which get a sigmoid output with binary
-    cross-entropy; "bce" asks for that on any image model. pca_init: every model but the VAE starts
-    as PCA (its linear paths set to PCA's components), so training refines PCA instead of racing it."""
+    model: a name from aecore.models.model_names() ("dense", "conv", "denoising", "sparse", "vae",
+    "conv-vae", ...). epochs: None picks default_epochs() for the data size. hidden: dense widths or
+    conv channels (None: the backbone's default_hidden). recon: "auto" uses MSE, except for images
+    (pixels in [0, 1]) on a model that cannot start at PCA (a VAE, or pca_init=False), which get a
+    sigmoid output with binary cross-entropy; "bce" asks for that on any image model. pca_init: every
+    model with a point code starts as PCA (its linear paths set to PCA's components), so training
+    refines PCA instead of racing it."""
 
     def __init__(self, model: str = "dense", latent_dim: int = 8, epochs: int | None = None, batch_size: int = 128,
                  lr: float = 1e-3, hidden: list[int] | None = None, validation: float = 0.1, test: float = 0.1,
@@ -97,51 +111,34 @@ class Autoencoder:
         self.threads = threads
         self.device = device
 
-    # -- scikit-learn plumbing -------------------------------------------------------------------
-    PARAMS = ["model", "latent_dim", "epochs", "batch_size", "lr", "hidden", "validation", "test", "patience", "seed",
-              "noise", "noise_level", "sparsity", "beta", "recon", "weight_decay", "max_seconds", "pca_init", "threads", "device"]
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {p: getattr(self, p) for p in self.PARAMS}
-
-    def set_params(self, **params) -> Autoencoder:
-        for key, value in params.items():
-            if key not in self.PARAMS:
-                raise ConfigError(f"Unknown parameter '{key}'. Valid: {', '.join(self.PARAMS)}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"Autoencoder(model={self.model!r}, latent_dim={self.latent_dim})"
-
-    # -- validation ------------------------------------------------------------------------------
+    # -- validation: every parameter rule, once ------------------------------------------------------
     def _check_params(self) -> None:
-        if self.model not in MODEL_NAMES:
-            raise ConfigError(f"Unknown model '{self.model}'. Choose one of: {', '.join(MODEL_NAMES)}.")
-        if not isinstance(self.latent_dim, (int, np.integer)) or not 1 <= self.latent_dim <= 1024:
-            raise ConfigError(f"latent_dim must be a whole number from 1 to 1024; got {self.latent_dim!r}.")
-        if self.epochs is not None and (not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1):
+        """The parameters' own rules. Choices that belong to the network (noise, output) are checked
+        where the network's config is made (ModelConfig), model names by the registry (parse_model)."""
+        parse_model(self.model)
+        if not is_whole(self.latent_dim) or self.latent_dim > MAX_LATENT:
+            raise ConfigError(f"latent_dim must be a whole number from 1 to {MAX_LATENT}; got {self.latent_dim!r}.")
+        if self.epochs is not None and not is_whole(self.epochs):
             raise ConfigError(f"epochs must be a positive whole number (or None for the default); got {self.epochs!r}.")
-        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
+        if not is_whole(self.batch_size):
             raise ConfigError(f"batch_size must be a positive whole number; got {self.batch_size!r}.")
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr < 10):
-            raise ConfigError(f"lr (learning rate) must be a number between 0 and 10; got {self.lr!r}.")
+        if not (isinstance(self.lr, (int, float)) and 0 < self.lr < MAX_LR):
+            raise ConfigError(f"lr (learning rate) must be a number between 0 and {MAX_LR:g}; got {self.lr!r}.")
         for name in ("validation", "test"):
             if not 0 <= getattr(self, name) < 0.5:
-                raise ConfigError(f"{name} is the share of rows held out; it must be in [0, 0.5). Got {getattr(self, name)!r}.")
-        if self.noise not in ("gaussian", "masking"):
-            raise ConfigError(f"noise must be 'gaussian' or 'masking'; got {self.noise!r}.")
-        if self.recon not in ("auto", "mse", "bce"):
-            raise ConfigError(f"recon must be 'auto', 'mse' or 'bce'; got {self.recon!r}.")
+                raise ConfigError(f"{name} is the share of rows held out; it must be in [0, 0.5). "
+                                  f"Got {getattr(self, name)!r}.")
+        check_choice("recon", self.recon, RECON_CHOICES)
 
     def _config(self, X: np.ndarray) -> ModelConfig:
         is_image = X.ndim == 4
-        backbone, objective = resolve_model(self.model, is_image)
+        backbone, objective = resolve_model(self.model, "image" if is_image else "table")
         pixels = is_image and bool(X.min() >= 0.0 and X.max() <= 1.0)
         if self.recon == "bce" and not pixels:
             raise ConfigError("recon='bce' needs images with pixel values in [0, 1]; use 'mse' for tables.")
         output, recon = self._output(pixels, backbone, objective)
-        hidden = list(self.hidden) if self.hidden else default_hidden(backbone, int(np.prod(X.shape[1:])))
+        module = BACKBONES[backbone].module
+        hidden = list(self.hidden) if self.hidden else module.default_hidden(int(np.prod(X.shape[1:])))
         return ModelConfig(backbone, objective, list(X.shape[1:]), int(self.latent_dim), hidden, output, recon,
                            self.noise, float(self.noise_level), float(self.sparsity), float(self.beta))
 
@@ -158,11 +155,12 @@ class Autoencoder:
         return "sigmoid", ("mse" if self.recon == "mse" else "bce")
 
     def _split(self, n: int) -> dict:
-        """Seeded train / validation / test rows. Small data (< 20 rows) trains on everything."""
+        """Seeded train / validation / test rows. Small data (< MIN_ROWS_TO_HOLD_OUT rows) trains on all."""
         rng = np.random.default_rng(self.seed)
         perm = rng.permutation(n)
-        n_test = int(round(self.test * n)) if n >= 20 else 0
-        n_val = int(round(self.validation * n)) if n >= 20 else 0
+        hold_out = n >= MIN_ROWS_TO_HOLD_OUT
+        n_test = int(round(self.test * n)) if hold_out else 0
+        n_val = int(round(self.validation * n)) if hold_out else 0
         return {"test": np.sort(perm[:n_test]), "val": np.sort(perm[n_test:n_test + n_val]),
                 "train": np.sort(perm[n_test + n_val:])}
 
@@ -225,9 +223,6 @@ class Autoencoder:
         Z = Z.reshape(-1, latent)
         return batched(net.decode, torch.from_numpy(Z).to(self.device_)).cpu().numpy()
 
-    def fit_transform(self, X, y=None, **kw) -> np.ndarray:
-        return self.fit(X, **kw).transform(X)
-
     def reconstruct(self, X) -> np.ndarray:
         net = self._check_fitted()
         return batched(lambda x: net.decode(net.encode(x)), self._tensor(X)).cpu().numpy()
@@ -276,7 +271,7 @@ def interpolate(z_a, z_b, steps: int = 8, spherical: bool = False) -> np.ndarray
         na, nb = np.linalg.norm(a), np.linalg.norm(b)
         if na > 0 and nb > 0:
             omega = np.arccos(np.clip(a @ b / (na * nb), -1.0, 1.0))
-            if omega > 1e-6:
+            if omega > PARALLEL_ANGLE:
                 so = np.sin(omega)
                 return (np.sin((1 - t) * omega) / so * a + np.sin(t * omega) / so * b).astype(np.float32)
     return ((1 - t) * a + t * b).astype(np.float32)

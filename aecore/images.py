@@ -52,7 +52,8 @@ def zip_entries(data: bytes, zip_name: str, limits: Limits) -> tuple[list[Entry]
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in zf.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise DataError(f"'{zip_name}' is not a readable ZIP file ({exc}). Re-create the archive and upload it again.") from None
+        raise DataError(f"'{zip_name}' is not a readable ZIP file ({exc}). "
+                        "Re-create the archive and upload it again.") from None
     report = []
     for info in infos:
         name = info.filename.replace("\\", "/")
@@ -64,7 +65,8 @@ def zip_entries(data: bytes, zip_name: str, limits: Limits) -> tuple[list[Entry]
                             "read: unpack it and put the images in one ZIP.")
         if info.file_size > ZIP_RATIO_MIN_BYTES and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
             raise DataError(f"'{zip_name}' looks like a ZIP bomb: '{info.filename}' inflates "
-                            f"{info.file_size / max(info.compress_size, 1):,.0f}x (the limit is {limits.max_zip_ratio:g}x).")
+                            f"{info.file_size / max(info.compress_size, 1):,.0f}x "
+                            f"(the limit is {limits.max_zip_ratio:g}x).")
     total = sum(i.file_size for i in infos)
     if total > limits.max_zip_bytes:
         raise DataError(f"'{zip_name}' would inflate to {total / 2**20:,.0f} MB; the limit is "
@@ -77,7 +79,8 @@ def zip_entries(data: bytes, zip_name: str, limits: Limits) -> tuple[list[Entry]
     def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
             if info.file_size > limits.max_image_bytes:
-                raise DataError(f"{info.file_size / 2**20:.1f} MB is over the {limits.max_image_bytes / 2**20:.0f} MB limit per image")
+                raise DataError(f"{info.file_size / 2**20:.1f} MB is over the "
+                                f"{limits.max_image_bytes / 2**20:.0f} MB limit per image")
             with zf.open(info) as fh:  # read at most the limit, whatever the header claims
                 content = fh.read(limits.max_image_bytes + 1)
             if len(content) > limits.max_image_bytes:
@@ -94,7 +97,8 @@ def file_reader(path: Path, limits: Limits) -> Callable[[], bytes]:
         try:
             size = path.stat().st_size
             if size > limits.max_image_bytes:
-                raise DataError(f"{size / 2**20:.1f} MB is over the {limits.max_image_bytes / 2**20:.0f} MB limit per image")
+                raise DataError(f"{size / 2**20:.1f} MB is over the "
+                                f"{limits.max_image_bytes / 2**20:.0f} MB limit per image")
             return path.read_bytes()
         except OSError as exc:
             raise DataError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
@@ -126,7 +130,8 @@ def gather(sources, limits: Limits) -> tuple[list[Entry], list[str]]:
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 rel = path.relative_to(root).as_posix()
                 if path.suffix.lower() in ARCHIVE_SUFFIXES:
-                    raise DataError(f"The folder holds an archive ('{rel}'). Unpack it first; archives inside a folder are not read.")
+                    raise DataError(f"The folder holds an archive ('{rel}'). Unpack it first; "
+                                    "archives inside a folder are not read.")
                 if is_image_name(rel) and not is_hidden(rel):
                     entries.append(Entry(rel, file_reader(path, limits)))
         else:
@@ -146,7 +151,8 @@ def decode(entry: Entry, limits: Limits) -> Image.Image:
     """Bytes -> a loaded Pillow image (first frame), after the header's pixel count is checked."""
     data = entry.read()
     if len(data) > limits.max_image_bytes:
-        raise DataError(f"{len(data) / 2**20:.1f} MB is over the {limits.max_image_bytes / 2**20:.0f} MB limit per image")
+        raise DataError(f"{len(data) / 2**20:.1f} MB is over the "
+                        f"{limits.max_image_bytes / 2**20:.0f} MB limit per image")
     try:
         im = Image.open(io.BytesIO(data))
         w, h = im.size
@@ -240,7 +246,8 @@ def load_images(sources, size: int | tuple[int, int] | None = None, mode: str | 
     if len(set(sizes)) > 1 or sizes[0] != target:
         report.append(f"Resized {sum(s != target for s in sizes):,} image(s) to {target[0]}x{target[1]}.")
     report.append(f"Loaded {len(decoded):,} image(s) at {target[0]}x{target[1]}, "
-                  f"{'RGB' if rgb else 'grayscale'}" + (f", labelled by folder ({len(set(folders))} folders)." if label else "."))
+                  f"{'RGB' if rgb else 'grayscale'}"
+                  + (f", labelled by folder ({len(set(folders))} folders)." if label else "."))
     return Dataset(X, meta, ImagePreprocessor(target[1], target[0], channels), name=name or "images", label=label,
                    report=report)
 

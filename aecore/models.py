@@ -1,310 +1,145 @@
-"""Networks and objectives. A model = a backbone (dense or conv) + an objective (a loss).
+"""The model registry: the one place that says which autoencoders exist, what each is for and which
+data it fits. The UI's model list, its help texts, the CLI's choices and the estimator all read it.
 
-Backbones map x -> h (encoder features) -> code, and code -> x_hat. Objectives decide what the code
-is (a point, or a Gaussian for the VAE) and what is minimised. Both come from registries, so a model
-name such as "conv-vae" is parsed, never matched in an if/elif chain."""
+A model is a backbone (how x becomes a code and back) with an objective (what training minimises).
+Names are "<backbone>" for the plain autoencoder, "<backbone>-<objective>" for the others, and the
+objective alone ("vae") for the objective on the default backbone. Adding an objective is one call
+to `register_objective`; every list of names follows."""
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
-from itertools import pairwise
+from dataclasses import dataclass
+from typing import Literal
 
-import torch
 from torch import nn
-from torch.nn import functional as F
 
-from .errors import ConfigError
+from .errors import ConfigError, check_choice
+from .networks import (
+    ConvBackbone,
+    Denoising,
+    DenseBackbone,
+    ModelConfig,
+    Network,
+    Sparse,
+    Variational,
+    can_start_at_pca,
+)
 
-OUTPUTS = ("linear", "clip", "sigmoid")
-PIXEL_OUTPUTS = ("clip", "sigmoid")  # outputs for data in [0, 1]
-
-
-@dataclass
-class ModelConfig:
-    """Everything needed to rebuild a network: plain JSON types only (saved in bundles)."""
-    backbone: str            # "dense" | "conv"
-    objective: str           # "plain" | "denoising" | "sparse" | "vae"
-    input_shape: list[int]   # (d,) for tables, (C, H, W) for images
-    latent_dim: int
-    hidden: list[int] = field(default_factory=lambda: [512, 256])  # dense widths, or conv channels
-    output: str = "linear"   # "linear" (tables) | "clip" (pixels: linear, clipped to [0, 1] when decoding)
-    #                          | "sigmoid" (pixels, through a sigmoid)
-    recon: str = "mse"       # reconstruction loss: "mse" | "bce" (sigmoid output only)
-    noise: str = "gaussian"  # denoising: "gaussian" | "masking"
-    noise_level: float = 0.2
-    sparsity: float = 1e-3   # sparse: weight of the L1 penalty on the code
-    beta: float = 1.0        # vae: weight of the KL term
-    linear_skip: bool = True  # a linear path beside the MLP or conv stack in the encoder and decoder
-
-    def __post_init__(self):
-        """Backbone and objective are checked by build_network; the other choices here."""
-        choices = {"output": OUTPUTS, "recon": ("mse", "bce"), "noise": ("gaussian", "masking")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"Unknown {name} '{getattr(self, name)}'. Choose one of: {', '.join(allowed)}.")
-        if self.recon == "bce" and self.output != "sigmoid":
-            raise ConfigError("recon 'bce' needs the sigmoid output.")
-
-    def to_json(self) -> dict:
-        return asdict(self)
+DataKind = Literal["table", "image"]  # what Dataset.kind says
+DATA_KINDS: tuple[DataKind, ...] = ("table", "image")
+PLAIN = "plain"            # the objective of a plain autoencoder: reconstruct x
+DEFAULT_BACKBONE = "dense"  # for a bare objective name ("vae"): the faster backbone on a CPU; conv is opt-in
 
 
-def pca_basis(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """PCA of X's rows (flattened), in float64: (k, d) components, zero rows past X's rank, and the mean."""
-    x = X.reshape(len(X), -1).double()
-    mean = x.mean(0)
-    _, _, vt = torch.linalg.svd(x - mean, full_matrices=False)
-    comps = torch.zeros(k, x.shape[1], dtype=torch.float64)
-    comps[: min(k, len(vt))] = vt[:k]
-    return comps, mean
+@dataclass(frozen=True)
+class Backbone:
+    name: str
+    module: type[nn.Module]  # built as module(cfg, code_dim); has encode, decode and start_at_pca
+    description: str         # the plain autoencoder on this backbone, for a person
+    adjective: str           # how a compound name reads ("convolutional" in "convolutional, denoising")
+    kinds: tuple[DataKind, ...] = DATA_KINDS
 
 
-class DenseBackbone(nn.Module):
-    """MLP d -> hidden... -> code_dim, mirrored for the decoder. Input (n, *shape), flattened inside.
-
-    With linear_skip, a bias-free linear map runs beside each MLP (code = Lx + mlp(x), x_hat = Mz +
-    mlp(z)): the network can express PCA's solution exactly and learns the nonlinear rest on top,
-    which is what makes it beat PCA on small tables where a plain MLP overfits (BENCHMARKS.md)."""
-
-    def __init__(self, cfg: ModelConfig, code_dim: int):
-        super().__init__()
-        self.shape = tuple(cfg.input_shape)
-        d = math.prod(self.shape)
-        widths = [d, *cfg.hidden]
-        enc = []
-        for a, b in pairwise(widths):
-            enc += [nn.Linear(a, b), nn.ReLU()]
-        self.encoder = nn.Sequential(*enc, nn.Linear(widths[-1], code_dim))
-        dec, back = [], [cfg.latent_dim, *reversed(cfg.hidden)]
-        for a, b in pairwise(back):
-            dec += [nn.Linear(a, b), nn.ReLU()]
-        self.decoder = nn.Sequential(*dec, nn.Linear(back[-1], d))
-        self.skip_in = nn.Linear(d, code_dim, bias=False) if cfg.linear_skip else None
-        self.skip_out = nn.Linear(cfg.latent_dim, d, bias=False) if cfg.linear_skip else None
-
-    @torch.no_grad()
-    def start_at_pca(self, X: torch.Tensor, k: int) -> None:
-        """Set the linear paths to PCA-k of X and zero the MLPs' last layers: the network starts as
-        PCA exactly (codes = PCA scores) and training can only move it where validation improves."""
-        comps, mean = pca_basis(X, k)
-        enc_last, dec_last = self.encoder[-1], self.decoder[-1]
-        self.skip_in.weight.copy_(comps)
-        enc_last.weight.zero_()
-        enc_last.bias.copy_(-(comps @ mean))
-        self.skip_out.weight.copy_(comps.T)
-        dec_last.weight.zero_()
-        dec_last.bias.copy_(mean)
-
-    def encode(self, x):  # (n, *shape) -> (n, code_dim)
-        x = x.reshape(len(x), -1)
-        h = self.encoder(x)
-        return h if self.skip_in is None else h + self.skip_in(x)
-
-    def decode(self, z):  # (n, latent) -> (n, *shape), before the output activation
-        y = self.decoder(z)
-        if self.skip_out is not None:
-            y = y + self.skip_out(z)
-        return y.reshape(len(z), *self.shape)
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    network: type[Network]   # the Network subclass whose loss() is this objective
+    description: str
+    kinds: tuple[DataKind, ...] = DATA_KINDS
 
 
-class ConvBackbone(nn.Module):
-    """Strided 3x3 convolutions halve H and W per stage; the decoder mirrors with transposed convs and
-    crops to the input size (so odd sizes such as 28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 32 -> 28 work).
-
-    With linear_skip, linear paths run beside them as in the dense backbone (pixels -> code, and code
-    -> pixels with a per-pixel bias), so a conv model too can start at PCA and learn the rest."""
-
-    def __init__(self, cfg: ModelConfig, code_dim: int):
-        super().__init__()
-        if len(cfg.input_shape) != 3:
-            raise ConfigError("A convolutional model needs images (channels, height, width); use 'dense' for tables.")
-        c, h, w = cfg.input_shape
-        self.shape = (c, h, w)
-        chans = [c, *cfg.hidden]
-        enc = []
-        for a, b in pairwise(chans):
-            enc += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU()]
-        self.features = nn.Sequential(*enc)
-        with torch.no_grad():
-            fh, fw = self.features(torch.zeros(1, c, h, w)).shape[2:]
-        self.grid = (chans[-1], fh, fw)
-        flat = chans[-1] * fh * fw
-        self.to_code = nn.Linear(flat, code_dim)
-        self.from_code = nn.Sequential(nn.Linear(cfg.latent_dim, flat), nn.ReLU())
-        dec, back = [], list(reversed(chans))
-        for i, (a, b) in enumerate(pairwise(back)):
-            dec.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
-            if i < len(back) - 2:
-                dec.append(nn.ReLU())
-        self.deconv = nn.Sequential(*dec)
-        d = c * h * w
-        self.skip_in = nn.Linear(d, code_dim, bias=False) if cfg.linear_skip else None
-        self.skip_out = nn.Linear(cfg.latent_dim, d) if cfg.linear_skip else None
-
-    @torch.no_grad()
-    def start_at_pca(self, X: torch.Tensor, k: int) -> None:
-        """As DenseBackbone.start_at_pca: linear paths set to PCA-k, the conv stacks' last layers zeroed."""
-        comps, mean = pca_basis(X, k)
-        last = self.deconv[-1]
-        self.skip_in.weight.copy_(comps)
-        self.to_code.weight.zero_()
-        self.to_code.bias.copy_(-(comps @ mean))
-        self.skip_out.weight.copy_(comps.T)
-        self.skip_out.bias.copy_(mean)
-        last.weight.zero_()
-        last.bias.zero_()
-
-    def encode(self, x):  # (n, C, H, W) -> (n, code_dim)
-        h = self.to_code(self.features(x).flatten(1))
-        return h if self.skip_in is None else h + self.skip_in(x.flatten(1))
-
-    def decode(self, z):  # (n, latent) -> (n, C, H, W)
-        y = self.deconv(self.from_code(z).reshape(len(z), *self.grid))
-        y = y[:, :, : self.shape[1], : self.shape[2]]
-        return y if self.skip_out is None else y + self.skip_out(z).reshape(y.shape)
+BACKBONES: dict[str, Backbone] = {}
+OBJECTIVES: dict[str, Objective] = {}
 
 
-BACKBONES = {"dense": DenseBackbone, "conv": ConvBackbone}
+def register_backbone(backbone: Backbone) -> Backbone:
+    BACKBONES[backbone.name] = backbone
+    return backbone
 
 
-def starts_at_pca(cfg: ModelConfig) -> bool:
-    """Whether a network of this config can start exactly at PCA: a backbone with its linear paths,
-    a linear (or clip) output and a point code (not a VAE's distribution)."""
-    return cfg.linear_skip and cfg.output in ("linear", "clip") and cfg.objective != "vae"
+def register_objective(objective: Objective) -> Objective:
+    OBJECTIVES[objective.name] = objective
+    return objective
 
 
-class Network(nn.Module):
-    """A backbone with an objective: `encode`, `decode`, `loss(x) -> dict`. Subclasses are objectives."""
-
-    code_factor = 1  # the encoder emits code_factor * latent_dim numbers (2 for mean and log-variance)
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.backbone = BACKBONES[cfg.backbone](cfg, self.code_factor * cfg.latent_dim)
-
-    def start_at_pca(self, X: torch.Tensor) -> bool:
-        """Start from PCA where that is exact: a dense backbone with its linear paths, a linear output
-        (tables, or pixels clipped only when decoding) and a point code. Returns whether it did."""
-        cfg = self.cfg
-        if not starts_at_pca(cfg):
-            return False
-        self.backbone.start_at_pca(X, cfg.latent_dim)
-        return True
-
-    def encode(self, x):
-        """x -> the code (the mean, for a VAE)."""
-        return self.backbone.encode(x)
-
-    def decode(self, z):
-        y = self.backbone.decode(z)
-        if self.cfg.output == "sigmoid":
-            return torch.sigmoid(y)
-        return y.clamp(0.0, 1.0) if self.cfg.output == "clip" else y
-
-    def recon_loss(self, x_hat_logits, x):
-        """Mean over elements, so figures compare across shapes; bce takes pre-sigmoid outputs. A clip
-        output learns unclipped (so its gradient never vanishes); clipping only ever lowers the error."""
-        if self.cfg.recon == "bce":
-            return F.binary_cross_entropy_with_logits(x_hat_logits, x)
-        x_hat = torch.sigmoid(x_hat_logits) if self.cfg.output == "sigmoid" else x_hat_logits
-        return F.mse_loss(x_hat, x)
-
-    def loss(self, x) -> dict:
-        z = self.encode(x)
-        logits = self.backbone.decode(z)
-        rec = self.recon_loss(logits, x)
-        return {"loss": rec, "recon": rec}
+register_backbone(Backbone("dense", DenseBackbone, "plain autoencoder (MLP)", "dense"))
+register_backbone(Backbone("conv", ConvBackbone, "convolutional autoencoder", "convolutional", kinds=("image",)))
+register_objective(Objective(PLAIN, Network, "reconstructs its input"))
+register_objective(Objective("denoising", Denoising, "learns to undo noise"))
+register_objective(Objective("sparse", Sparse, "L1 penalty pushes code units to zero"))
+register_objective(Objective("vae", Variational, "variational: smooth map, can generate"))
 
 
-class Denoising(Network):
-    """Reconstruct the clean x from a corrupted copy: Gaussian noise or random masking."""
-
-    def corrupt(self, x):
-        level = self.cfg.noise_level
-        if self.cfg.noise == "masking":
-            return x * (torch.rand_like(x) >= level)
-        noisy = x + level * torch.randn_like(x)
-        return noisy.clamp(0.0, 1.0) if self.cfg.output in PIXEL_OUTPUTS else noisy
-
-    def loss(self, x) -> dict:
-        logits = self.backbone.decode(self.encode(self.corrupt(x)))
-        rec = self.recon_loss(logits, x)
-        return {"loss": rec, "recon": rec}
+def model_names() -> list[str]:
+    """Every valid model name: plain backbones, bare objectives, then every backbone-objective pair."""
+    others = [o for o in OBJECTIVES if o != PLAIN]
+    return [*BACKBONES, *others, *(f"{b}-{o}" for b in BACKBONES for o in others)]
 
 
-class Sparse(Network):
-    """Reconstruction plus an L1 penalty on the code, which pushes most code units to zero."""
-
-    def loss(self, x) -> dict:
-        z = self.encode(x)
-        rec = self.recon_loss(self.backbone.decode(z), x)
-        l1 = z.abs().mean()
-        return {"loss": rec + self.cfg.sparsity * l1, "recon": rec, "l1": l1}
-
-
-class Variational(Network):
-    """VAE: the encoder gives a Gaussian q(z|x); loss = reconstruction + beta * KL(q || N(0, I)).
-
-    Both terms are per element of x (the KL summed over latent dims, divided by the input size), so
-    beta = 1 is the usual ELBO up to a constant factor and the scale matches the other objectives."""
-
-    code_factor = 2
-
-    def posterior(self, x):
-        h = self.backbone.encode(x)
-        mu, logvar = h.chunk(2, dim=1)
-        return mu, logvar.clamp(-12.0, 12.0)
-
-    def encode(self, x):
-        return self.posterior(x)[0]
-
-    def kl_per_dim(self, x):
-        """(n, latent) KL of each latent dimension from the unit Gaussian prior."""
-        mu, logvar = self.posterior(x)
-        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-
-    def loss(self, x) -> dict:
-        mu, logvar = self.posterior(x)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        logits = self.backbone.decode(z)
-        n_in = x[0].numel()
-        if self.cfg.recon == "bce":
-            rec = F.binary_cross_entropy_with_logits(logits, x)
-        else:
-            rec = F.mse_loss(torch.sigmoid(logits) if self.cfg.output == "sigmoid" else logits, x)
-        kl = (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).sum(1).mean() / n_in
-        return {"loss": rec + self.cfg.beta * kl, "recon": rec, "kl": kl}
-
-
-OBJECTIVES = {"plain": Network, "denoising": Denoising, "sparse": Sparse, "vae": Variational}
-
-# Public model names -> (backbone, objective). "dense"/"conv" alone are plain autoencoders;
-# "denoising", "sparse" and "vae" alone use the backbone that suits the data (see resolve_model).
-MODEL_NAMES = ["dense", "conv", "denoising", "sparse", "vae",
-               "dense-denoising", "dense-sparse", "dense-vae", "conv-denoising", "conv-sparse", "conv-vae"]
-
-
-def resolve_model(name: str, is_image: bool) -> tuple[str, str]:
-    """'conv-vae' -> ('conv', 'vae'); 'vae' -> ('dense', 'vae') for tables or flat data.
-
-    Objectives without a backbone use dense: it is the faster one on a CPU, and conv is opt-in."""
-    if name not in MODEL_NAMES:
-        raise ConfigError(f"Unknown model '{name}'. Choose one of: {', '.join(MODEL_NAMES)}.")
+def parse_model(name: str) -> tuple[str, str]:
+    """'conv-vae' -> ('conv', 'vae'); 'conv' -> ('conv', 'plain'); 'vae' -> ('dense', 'vae')."""
+    check_choice("model", name, model_names())
     if name in BACKBONES:
-        backbone, objective = name, "plain"
-    elif "-" in name:
-        backbone, objective = name.split("-", 1)
-    else:
-        backbone, objective = "dense", name
-    if backbone == "conv" and not is_image:
-        raise ConfigError(f"'{name}' needs images; for a table choose one of: dense, denoising, sparse, vae.")
+        return name, PLAIN
+    if name in OBJECTIVES:
+        return DEFAULT_BACKBONE, name
+    backbone, objective = name.split("-", 1)
     return backbone, objective
 
 
+def fits(name: str, kind: DataKind) -> bool:
+    backbone, objective = parse_model(name)
+    return kind in BACKBONES[backbone].kinds and kind in OBJECTIVES[objective].kinds
+
+
+def resolve_model(name: str, kind: DataKind) -> tuple[str, str]:
+    """(backbone, objective) of a model name for data of this kind; a clear error where it does not fit."""
+    backbone, objective = parse_model(name)
+    if not fits(name, kind):
+        part = BACKBONES[backbone] if kind not in BACKBONES[backbone].kinds else OBJECTIVES[objective]
+        raise ConfigError(f"'{name}' needs {' or '.join(f'{k}s' for k in part.kinds)}; "
+                          f"for {kind}s choose one of: {', '.join(model_choices(kind))}.")
+    return backbone, objective
+
+
+def model_choices(kind: DataKind) -> list[str]:
+    """The names to offer for data of this kind: those that fit it, one name per (backbone, objective)
+    pair (the shortest: "vae" rather than "dense-vae")."""
+    seen, names = set(), []
+    for name in model_names():
+        pair = parse_model(name)
+        if pair not in seen and fits(name, kind):
+            seen.add(pair)
+            names.append(name)
+    return names
+
+
+def adapt_model(name: str, kind: DataKind) -> str:
+    """The model to train on data of this kind: `name` where it fits, else the same objective on the
+    default backbone ("conv-vae" on a table -> "vae")."""
+    backbone, objective = parse_model(name)
+    if fits(name, kind):
+        return name
+    fallback = DEFAULT_BACKBONE if objective == PLAIN else objective
+    return fallback if fits(fallback, kind) else model_choices(kind)[0]
+
+
+def describe_model(name: str) -> str:
+    """A few words for a person: what the model named `name` is."""
+    backbone, objective = parse_model(name)
+    if objective == PLAIN:
+        return BACKBONES[backbone].description
+    if name == objective:
+        return OBJECTIVES[objective].description
+    return f"{BACKBONES[backbone].adjective}, {OBJECTIVES[objective].description}"
+
+
 def build_network(cfg: ModelConfig) -> Network:
-    if cfg.backbone not in BACKBONES:
-        raise ConfigError(f"Unknown backbone '{cfg.backbone}'. Choose one of: {', '.join(BACKBONES)}.")
-    if cfg.objective not in OBJECTIVES:
-        raise ConfigError(f"Unknown objective '{cfg.objective}'. Choose one of: {', '.join(OBJECTIVES)}.")
-    return OBJECTIVES[cfg.objective](cfg)
+    check_choice("backbone", cfg.backbone, BACKBONES)
+    check_choice("objective", cfg.objective, OBJECTIVES)
+    return OBJECTIVES[cfg.objective].network(cfg, BACKBONES[cfg.backbone].module)
+
+
+def starts_at_pca(cfg: ModelConfig) -> bool:
+    """Whether a network of this config will start at PCA (before it is built; see can_start_at_pca)."""
+    check_choice("objective", cfg.objective, OBJECTIVES)
+    return can_start_at_pca(cfg, OBJECTIVES[cfg.objective].network.point_code)

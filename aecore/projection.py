@@ -14,6 +14,11 @@ from scipy.spatial import cKDTree
 from .errors import ConfigError
 
 PROJECTIONS = ("umap", "pca")
+UMAP_MIN_ROWS = 16   # UMAP needs more rows than neighbours; below this the map is PCA
+SPACING_SAMPLE = 2000  # rows whose nearest-neighbour distance sets a blend's typical spacing
+# A decoded spot this many typical neighbour spacings from the nearest point is far from any data.
+FAR_FROM_DATA = 3.0
+ON_POINT = 1e-12  # a query this close to a known point is that point (and 1/d stays finite)
 WARMUP_ROWS = 4096  # rows of random data the warm-up fit projects: enough to run every compiled step
 _warm_lock = threading.Lock()
 _warm_seconds: float | None = None
@@ -33,7 +38,7 @@ def project(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float = 0.
             random_state: int | None = None) -> np.ndarray:
     """(n, latent) -> (n, 2) float32. A 2-D code is its own map; a 1-D code gets a zero y.
 
-    UMAP falls back to PCA below 16 rows (it needs more rows than neighbours). random_state makes UMAP
+    UMAP falls back to PCA below UMAP_MIN_ROWS rows (it needs more rows than neighbours). random_state makes UMAP
     repeatable but single-threaded (slower); None lets it use every core."""
     if method not in PROJECTIONS:
         raise ConfigError(f"Unknown projection '{method}'. Choose one of: {', '.join(PROJECTIONS)}.")
@@ -44,7 +49,7 @@ def project(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float = 0.
         return Z.copy()
     if Z.shape[1] == 1:
         return np.column_stack([Z[:, 0], np.zeros(len(Z), np.float32)])
-    if method == "pca" or len(Z) < 16:
+    if method == "pca" or len(Z) < UMAP_MIN_ROWS:
         return pca_2d(Z.astype(np.float64)).astype(np.float32)
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
@@ -87,7 +92,7 @@ class NeighbourBlend:
         self.target = target
         self.k = min(k, len(target))
         self.power = power
-        d, _ = self.tree.query(source[: min(len(source), 2000)], k=min(2, len(source)))
+        d, _ = self.tree.query(source[:SPACING_SAMPLE], k=min(2, len(source)))
         spacing = d[:, -1] if d.ndim == 2 else d
         self.spacing = float(np.median(spacing)) or 1.0
 
@@ -95,7 +100,7 @@ class NeighbourBlend:
         """One point -> (blended target, distance to the nearest known point in neighbour spacings)."""
         d, idx = self.tree.query(np.asarray(point, dtype=np.float64), k=self.k)
         d, idx = np.atleast_1d(d), np.atleast_1d(idx)
-        if d[0] < 1e-12:
+        if d[0] < ON_POINT:
             return self.target[idx[0]].copy(), 0.0
         w = 1.0 / d ** self.power
         return ((w[:, None] * self.target[idx]).sum(0) / w.sum()).astype(np.float32), float(d[0] / self.spacing)
@@ -104,7 +109,7 @@ class NeighbourBlend:
         """(m, a) points -> (m, b) blended targets, vectorised."""
         d, idx = self.tree.query(np.asarray(points, dtype=np.float64), k=self.k)
         d, idx = d.reshape(len(d), -1), idx.reshape(len(idx), -1)
-        w = 1.0 / np.maximum(d, 1e-12) ** self.power
+        w = 1.0 / np.maximum(d, ON_POINT) ** self.power
         return ((w[..., None] * self.target[idx]).sum(1) / w.sum(1, keepdims=True)).astype(np.float32)
 
 

@@ -27,7 +27,8 @@ def digits() -> Dataset:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    ds = images_from_array(d.images / 16.0, labels=d.target, name="digits", files=[f"digit_{i:04d}" for i in range(len(d.target))])
+    ds = images_from_array(d.images / 16.0, labels=d.target, name="digits",
+                           files=[f"digit_{i:04d}" for i in range(len(d.target))])
     ds.report = ["1,797 handwritten digits (0-9), 8x8 pixels, from scikit-learn (UCI ML hand-written digits)."]
     return ds
 

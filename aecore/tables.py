@@ -79,7 +79,8 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
     if len(df) < 2:
         raise DataError(f"'{name}' has {len(df)} data row(s); an autoencoder needs at least 2 (ideally hundreds).")
     if df.size > limits.max_cells:
-        raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. Use fewer rows or columns.")
+        raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. "
+                        "Use fewer rows or columns.")
     df.columns = [str(c).strip() for c in df.columns]
     report = [f"Read {len(df):,} rows x {df.shape[1]} columns ({encoding}, separated by '{printable(delimiter)}')."]
     return df, name, report
@@ -194,7 +195,8 @@ def table_dataset(df: pd.DataFrame, label: str | None = None, features: list[str
         features = [c for c in columns if c != label]
     unknown = [c for c in features if c not in columns]
     if unknown:
-        raise DataError(f"Unknown column(s) {', '.join(map(str, unknown))}. The columns are: {', '.join(map(str, columns))}.")
+        raise DataError(f"Unknown column(s) {', '.join(map(str, unknown))}. "
+                        f"The columns are: {', '.join(map(str, columns))}.")
     features = [c for c in features if c != label]
     if not features:
         raise DataError("No feature columns are selected. Choose at least one column to learn from.")

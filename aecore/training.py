@@ -10,11 +10,29 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 import torch
 
-from .models import Network
+from .networks import Network
+
+EVAL_BATCH = 4096        # rows per forward pass outside training: bounded memory at any data size
+MIN_IMPROVEMENT = 1e-4   # a validation loss must beat the best by this share to count as better
+
+
+class TrainStatus(StrEnum):
+    """How a training run ended. A str, so it is JSON as it is."""
+    COMPLETED = "completed"
+    EARLY_STOPPED = "early_stopped"
+    TIME_LIMIT = "time_limit"
+    CANCELLED = "cancelled"
+    DIVERGED = "diverged"
+
+    @property
+    def ok(self) -> bool:
+        """Ended as planned (all epochs, early stopping or the time limit), not stopped or diverged."""
+        return self in (TrainStatus.COMPLETED, TrainStatus.EARLY_STOPPED, TrainStatus.TIME_LIMIT)
 
 
 @dataclass
@@ -34,11 +52,14 @@ class EpochReport:
 
 @dataclass
 class TrainResult:
-    status: str        # "completed" | "early_stopped" | "cancelled" | "diverged" | "time_limit"
+    status: TrainStatus
     message: str       # one sentence for a person
     best_epoch: int    # the epoch whose weights were kept (0: the initial weights)
     epochs_run: int
     seconds: float
+
+    def __post_init__(self):
+        self.status = TrainStatus(self.status)  # from JSON, a plain string
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -55,13 +76,13 @@ class TrainSettings:
     seed: int = 0
 
 
-def batched(fn: Callable, X: torch.Tensor, batch: int = 4096) -> torch.Tensor:
+def batched(fn: Callable, X: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
     """Apply fn to X in chunks without gradients (bounded memory at 100k rows)."""
     with torch.no_grad():
         return torch.cat([fn(X[i : i + batch]) for i in range(0, len(X), batch)]) if len(X) else fn(X)
 
 
-def evaluate(net: Network, X: torch.Tensor, batch: int = 4096) -> tuple[float, float]:
+def evaluate(net: Network, X: torch.Tensor, batch: int = EVAL_BATCH) -> tuple[float, float]:
     """(mean objective, mean reconstruction MSE per element) over X, in eval mode with a fixed seed so
     the stochastic objectives (VAE, denoising) give a repeatable figure."""
     net.eval()
@@ -88,6 +109,80 @@ def fit_in_time(epochs: int, done: int, seconds: float, max_seconds: float) -> i
     return max(done, min(epochs, int(max_seconds * done / max(seconds, 1e-9))))
 
 
+@dataclass
+class BestWeights:
+    """The best weights seen so far, by a score where lower is better (validation loss, else training
+    loss), and how many epochs have passed without beating it."""
+    state: dict
+    score: float = math.inf
+    epoch: int = 0
+    stale: int = 0
+
+    def offer(self, net: Network, score: float, epoch: int) -> None:
+        if score < self.score * (1 - MIN_IMPROVEMENT):
+            self.state, self.score, self.epoch, self.stale = copy.deepcopy(net.state_dict()), score, epoch, 0
+        else:
+            self.stale += 1
+
+
+@dataclass
+class EpochOutcome:
+    loss_sum: float = 0.0
+    seen: int = 0
+    status: TrainStatus | None = None  # CANCELLED or DIVERGED when the epoch ended early
+
+
+def run_epoch(net: Network, X: torch.Tensor, order: torch.Tensor, batch_size: int, opt, sched,
+              cancel: threading.Event | None) -> EpochOutcome:
+    """One pass over X in the given row order; stops at a cancel request or a non-finite loss."""
+    out = EpochOutcome()
+    for i in range(0, len(X), batch_size):
+        if cancel is not None and cancel.is_set():
+            out.status = TrainStatus.CANCELLED
+            return out
+        xb = X[order[i : i + batch_size]]
+        loss = net.loss(xb)["loss"]
+        value = loss.item()
+        if not math.isfinite(value):
+            out.status = TrainStatus.DIVERGED
+            return out
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        out.loss_sum += value * len(xb)
+        out.seen += len(xb)
+    return out
+
+
+@dataclass
+class Run:
+    """The state of one training run that the end-of-run message reads."""
+    settings: TrainSettings
+    planned: int
+    history: list[dict] = field(default_factory=list)
+    status: TrainStatus = TrainStatus.COMPLETED
+    diverged_in: str = ""  # "" or what became non-finite: "the loss" | "the validation loss"
+    epoch: int = 0
+
+
+def result_message(run: Run, best_epoch: int) -> str:
+    """One sentence for a person on how the run ended and which weights were kept."""
+    s, n = run.settings, len(run.history)
+    if run.status == TrainStatus.DIVERGED:
+        return (f"Training diverged in epoch {run.epoch} ({run.diverged_in} became NaN or infinite). Kept the "
+                f"weights of epoch {best_epoch}. Try a lower learning rate.")
+    if run.status == TrainStatus.CANCELLED:
+        return f"Stopped by request after {n} epoch(s). Kept the best model so far (epoch {best_epoch})."
+    if run.status == TrainStatus.EARLY_STOPPED:
+        return (f"Stopped early after {n} epochs: validation loss had not improved for {s.patience} epochs. "
+                f"Kept epoch {best_epoch}.")
+    if run.status == TrainStatus.TIME_LIMIT:
+        return f"Reached the {s.max_seconds:g} s time limit after {n} epochs. Kept epoch {best_epoch}."
+    fitted = f" (as many as fit the {s.max_seconds:g} s time limit)" if run.planned < s.epochs else ""
+    return f"Trained {n} epochs{fitted}; kept epoch {best_epoch}."
+
+
 def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, settings: TrainSettings,
           callback: Callable[[EpochReport], None] | None = None,
           cancel: threading.Event | None = None) -> tuple[list[dict], TrainResult]:
@@ -98,81 +193,49 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     n, bs = len(X_train), min(settings.batch_size, len(X_train))
     steps_per_epoch = math.ceil(n / bs)
-    planned = settings.epochs  # re-planned each epoch when a time limit cannot fit every epoch
+    run = Run(settings, planned=settings.epochs)  # re-planned each epoch under a time limit
     # Cosine decay to 5% of the initial rate over the planned steps: the last epochs polish instead
-    # of bouncing. The lambda reads `planned` late, so a re-plan reshapes the rest of the schedule.
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, steps_per_epoch * planned))
-    history: list[dict] = []
-    best_state, best_score, best_epoch, stale = copy.deepcopy(net.state_dict()), math.inf, 0, 0
+    # of bouncing. The lambda reads `run.planned` late, so a re-plan reshapes the rest of the schedule.
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, steps_per_epoch * run.planned))
+    best = BestWeights(copy.deepcopy(net.state_dict()))
+    has_val = X_val is not None and len(X_val) > 0
     start = time.perf_counter()
-    status, message = "completed", ""
     net.train()
-    epoch = 0
-    while epoch < planned:
-        epoch += 1
-        perm = torch.randperm(n, generator=gen).to(X_train.device)
-        loss_sum, seen = 0.0, 0
-        for i in range(0, n, bs):
-            if cancel is not None and cancel.is_set():
-                status = "cancelled"
-                break
-            xb = X_train[perm[i : i + bs]]
-            loss = net.loss(xb)["loss"]
-            value = loss.item()
-            if not math.isfinite(value):
-                status = "diverged"
-                break
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += value * len(xb)
-            seen += len(xb)
-        if status == "diverged":
-            message = (f"Training diverged in epoch {epoch} (the loss became NaN or infinite). Kept the weights of "
-                       f"epoch {best_epoch}. Try a lower learning rate.")
+    while run.epoch < run.planned:
+        run.epoch += 1
+        order = torch.randperm(n, generator=gen).to(X_train.device)
+        outcome = run_epoch(net, X_train, order, bs, opt, sched, cancel)
+        if outcome.status == TrainStatus.DIVERGED:
+            run.status, run.diverged_in = TrainStatus.DIVERGED, "the loss"
             break
-        if seen == 0:  # cancelled before any batch of this epoch
+        if outcome.seen == 0:  # cancelled before any batch of this epoch
+            run.status = outcome.status or run.status
             break
-        train_loss = loss_sum / seen
-        val_loss, val_mse = evaluate(net, X_val) if X_val is not None and len(X_val) else (None, None)
+        train_loss = outcome.loss_sum / outcome.seen
+        val_loss, val_mse = evaluate(net, X_val) if has_val else (None, None)
         score = val_loss if val_loss is not None else train_loss
         if not math.isfinite(score):
-            status = "diverged"
-            message = (f"Training diverged in epoch {epoch} (the validation loss became NaN or infinite). Kept the "
-                       f"weights of epoch {best_epoch}. Try a lower learning rate.")
+            run.status, run.diverged_in = TrainStatus.DIVERGED, "the validation loss"
             break
-        if score < best_score * (1 - 1e-4):
-            best_state, best_score, best_epoch, stale = copy.deepcopy(net.state_dict()), score, epoch, 0
-        else:
-            stale += 1
+        best.offer(net, score, run.epoch)
         elapsed = time.perf_counter() - start
         if settings.max_seconds:
-            planned = fit_in_time(settings.epochs, epoch, time.perf_counter() - start, settings.max_seconds)
-        report = EpochReport(epoch, planned, train_loss, val_loss, val_mse, elapsed,
-                             epoch * n / elapsed if status != "cancelled" else seen / max(elapsed, 1e-9))
-        history.append(report.to_json())
+            run.planned = fit_in_time(settings.epochs, run.epoch, elapsed, settings.max_seconds)
+        pace = run.epoch * n / elapsed if outcome.status is None else outcome.seen / max(elapsed, 1e-9)
+        report = EpochReport(run.epoch, run.planned, train_loss, val_loss, val_mse, elapsed, pace)
+        run.history.append(report.to_json())
         if callback is not None:
             callback(report)
-        if status == "cancelled":
+        if outcome.status == TrainStatus.CANCELLED:
+            run.status = TrainStatus.CANCELLED
             break
-        if stale >= settings.patience:
-            status = "early_stopped"
+        if best.stale >= settings.patience:
+            run.status = TrainStatus.EARLY_STOPPED
             break
-        if settings.max_seconds is not None and elapsed >= settings.max_seconds and epoch < planned:
-            status = "time_limit"
+        if settings.max_seconds is not None and elapsed >= settings.max_seconds and run.epoch < run.planned:
+            run.status = TrainStatus.TIME_LIMIT
             break
-    net.load_state_dict(best_state)
+    net.load_state_dict(best.state)
     net.eval()
-    epochs_run = len(history)
-    messages = {
-        "completed": f"Trained {epochs_run} epochs" + (f" (as many as fit the {settings.max_seconds:g} s time limit)"
-                                                       if planned < settings.epochs else "") + f"; kept epoch {best_epoch}.",
-        "early_stopped": f"Stopped early after {epochs_run} epochs: validation loss had not improved for "
-                         f"{settings.patience} epochs. Kept epoch {best_epoch}.",
-        "cancelled": f"Stopped by request after {epochs_run} epoch(s). Kept the best model so far (epoch {best_epoch}).",
-        "time_limit": f"Reached the {settings.max_seconds:g} s time limit after {epochs_run} epochs. Kept epoch {best_epoch}."
-        if settings.max_seconds else "",
-    }
-    return history, TrainResult(status, message or messages[status], best_epoch, epochs_run,
-                                time.perf_counter() - start)
+    return run.history, TrainResult(run.status, result_message(run, best.epoch), best.epoch, len(run.history),
+                                    time.perf_counter() - start)

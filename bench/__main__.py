@@ -33,9 +33,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", nargs="+", metavar="NAME", choices=list(REGISTRY),
                    help=f"run only these: {', '.join(REGISTRY)}")
     p.add_argument("--browser", action="store_true", help="also run the browser benchmarks (first_map, click)")
-    p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="report file (results kept beside it as .json)")
+    p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md",
+                   help="report file (results kept beside it as .json)")
     p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST, help="folder with the MNIST t10k IDX files")
-    p.add_argument("--fresh", action="store_true", help="drop results of earlier runs instead of keeping their sections")
+    p.add_argument("--fresh", action="store_true",
+                   help="drop results of earlier runs instead of keeping their sections")
     return p.parse_args(argv)
 
 

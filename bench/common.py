@@ -19,7 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist"
-N_TRAIN, N_TEST = 8000, 2000  # the DESIGN.md protocol: first 8,000 of the MNIST test set train, last 2,000 test
+N_TRAIN, N_TEST = 8000, 2000  # first 8,000 of the MNIST test set train, last 2,000 test
 
 
 @dataclass
@@ -63,7 +63,7 @@ def heading(text: str) -> dict:
 
 def mnist(cfg: Config) -> Split | None:
     """The MNIST split, or None when the folder is missing. Smoke mode uses a tiny stand-in
-    (scikit-learn's 8x8 digits) so the code paths run without ../shared."""
+    (scikit-learn's 8x8 digits) so the code paths run without the MNIST files."""
     if cfg.smoke:
         from sklearn.datasets import load_digits
 

@@ -85,7 +85,8 @@ def run(cfg: Config) -> list[dict]:
         rows.append(row)
     rows.append(note(f"Codes: {source}, latent {LATENT}. PCA: 5 runs per size. UMAP: n_neighbors 15, min_dist 0.1, "
                      "all cores; the runs at each size are few because each is seconds to minutes: the range shows "
-                     "the noise. No target was set for this benchmark: it measures what the 'UMAP or PCA' choice costs."))
+                     "the noise. No target was set for this benchmark: it measures what the 'UMAP or PCA' choice "
+                     "costs."))
     if cfg.quick:
         rows.append(note("Quick mode stops at 10,000 rows (2 UMAP runs there); the full run goes to 100,000."))
     if not use_umap:

@@ -62,7 +62,8 @@ def run(cfg: Config) -> list[dict]:
         cap = cfg.pick({}, {"max_seconds": QUICK_CAP}, {})
         for k in (2, 8):
             rows.append(below_pca(compare(name, split.X_train, split.X_test, k,
-                                          "defaults" + (f", max_seconds={QUICK_CAP:g}" if cap else ""), **cap, **smoke)))
+                                          "defaults" + (f", max_seconds={QUICK_CAP:g}" if cap else ""),
+                                          **cap, **smoke)))
         if not cfg.quick:
             rows.append(below_pca(compare(name, split.X_train, split.X_test, 32, "defaults", **smoke)))
         # The 60 s target: the defaults with the trainer's 60 s time limit, so the figure is what a user

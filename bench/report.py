@@ -101,7 +101,8 @@ def render(results: dict, order: list[str]) -> str:
         s = results[name]
         lines += [f"## {s.get('title', name)}", ""]
         lines.append(f"`{s.get('command', '')}` ({s.get('mode', '')} mode), {s.get('date', '')}, "
-                     f"{s.get('seconds', 0):.0f} s. Machine: " + ", ".join(f"{k} {v}" for k, v in s.get("machine", {}).items())
+                     f"{s.get('seconds', 0):.0f} s. Machine: "
+                     + ", ".join(f"{k} {v}" for k, v in s.get("machine", {}).items())
                      + ".")
         lines.append("")
         if s.get("error"):

@@ -124,7 +124,8 @@ def sensitivity(cfg: Config) -> list[dict]:
             env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
             if policy:
                 env["OMP_WAIT_POLICY"] = policy
-            out = subprocess.run([sys.executable, "-m", "bench.throughput", "--child", str(n_threads), str(rows_n), "1"],
+            out = subprocess.run([sys.executable, "-m", "bench.throughput", "--child",
+                                  str(n_threads), str(rows_n), "1"],
                                  capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
                                  timeout=600, check=True)
             results[name].append(float(out.stdout.strip().splitlines()[-1]))
@@ -155,13 +156,14 @@ def run(cfg: Config) -> list[dict]:
 
 
 def measure(cfg: Config) -> list[dict]:
-    from aecore.estimator import default_hidden, warm_up
+    from aecore.estimator import warm_up
+    from aecore.models import BACKBONES
 
     X, source = data(cfg)
     if cfg.smoke:
         X = X[:200]
     n_threads = os.cpu_count() or 1  # what Autoencoder uses when threads=None
-    hidden = default_hidden("dense", int(np.prod(X.shape[1:])))
+    hidden = BACKBONES["dense"].module.default_hidden(int(np.prod(X.shape[1:])))
     epochs = cfg.pick(2, 1, 1)
     repeats = cfg.pick(9, 5, 1)
     warm_up()  # the optimizer's one-off torch._dynamo import, then one discarded round of each
@@ -210,7 +212,8 @@ def measure(cfg: Config) -> list[dict]:
     rows.append(note("Timed: the epochs loop of each (ours: the trainer's own clock, `result_.seconds`, which includes "
                      "its per-batch cancel and NaN checks, LR schedule and best-weights copies). The CPU-time ratio "
                      "is a cross-check less sensitive to other processes: CPU seconds per training row of the whole "
-                     "call (network construction, and for ours the estimator's validation, split and copies, included)."))
+                     "call (network construction, and for ours the estimator's validation, split and copies, "
+                     "included)."))
     rows.append(note("'fit with validation' trains on 80% of the rows (10% validation, 10% test held out) and its "
                      "time includes the validation pass after every epoch; the hand loop has none, so that ratio "
                      "is the price of validation and early stopping, not of the loop."))

@@ -1,21 +1,34 @@
-"""Driving the real app for benchmarks: a fresh `streamlit run app.py` server with the timing log on,
-and headless Chromium (Debian's, through Playwright) to click like a user."""
+"""Driving the real app in a real browser, for the benchmarks and the end-to-end tests alike: a fresh
+`streamlit run app.py` server (its timing log on when asked), and Debian's Chromium driven by Playwright.
+
+Never `playwright install`: it downloads a browser. `ensure_chromium` installs Debian's `chromium`
+package when it is missing and the machine allows it (root with apt-get); otherwise it says how."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+# Headless as root needs --no-sandbox; the rest keep Chromium from calling home on a closed network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+SERVER_START_S = 120
+INSTALL_HINT = "apt-get install chromium (Debian's package; never `playwright install`)"
+
+
+class BrowserSetupError(RuntimeError):
+    """The server or the browser could not be started; the message says why and what to do."""
 
 
 def free_port() -> int:
@@ -24,43 +37,70 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def server(timing_log: Path):
-    """A new server process (cold: nothing imported, nothing compiled). Yields its URL."""
-    port = free_port()
-    env = dict(os.environ, LATENT_EXPLORER_TIMINGS=str(timing_log))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+def healthy(url: str) -> bool:
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("the server did not become healthy in 120 s")
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200 and r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def server(timing_log: Path | None = None, log_path: Path | None = None) -> Iterator[str]:
+    """A new server process (cold: nothing imported, nothing compiled) on a free port. Yields its URL;
+    stops its whole process group at the end. With timing_log, the app appends its timing events there."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    if timing_log is not None:
+        env["LATENT_EXPLORER_TIMINGS"] = str(timing_log)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]  # sources may change meanwhile: no surprise reruns
+    with open(log_path or os.devnull, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-3000:] if log_path else ""
+                raise BrowserSetupError(f"streamlit did not become healthy at {url} (exit code {proc.poll()})\n{tail}")
+            time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the server and any child it started
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium, installed with apt-get when it is missing and this process may (root)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print(f"[browser tests] {CHROMIUM} is missing: installing Debian's chromium package", file=sys.stderr)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BrowserSetupError(f"`{' '.join(cmd)}` failed: {done.stderr.strip()[-500:]}")
+    if not CHROMIUM.exists():
+        raise BrowserSetupError(f"{CHROMIUM} is missing: {INSTALL_HINT}, as root.")
+    return CHROMIUM
 
 
 @contextlib.contextmanager
 def browser():
+    """Headless Chromium through Playwright (installed first if missing, see ensure_chromium)."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium")
+    path = ensure_chromium()
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(path), headless=True, args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
@@ -92,8 +132,8 @@ def upload_images_and_train(page, path: Path) -> None:
     page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(path))
     button = page.get_by_role("button", name="Load images and train")
     button.wait_for(state="visible")
-    page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.innerText.includes('Load images and train') && !b.disabled)",
-                           timeout=120_000)
+    page.wait_for_function("() => [...document.querySelectorAll('button')]"
+                           ".some(b => b.innerText.includes('Load images and train') && !b.disabled)", timeout=120_000)
     button.click()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aecore import MODEL_NAMES, Autoencoder
+from aecore import Autoencoder, model_names
 from aecore.baseline import compare_with_pca, pca_test_mse
 
 from .common import Config, Timer, missing_mnist, mnist
@@ -25,7 +25,7 @@ def row(data: str, name: str, model: Autoencoder, ae: float, pca: float, seconds
 
 def run(cfg: Config) -> list[dict]:
     limit = cfg.pick(20.0, 6.0, 2.0)
-    names = MODEL_NAMES if not cfg.smoke else ["dense", "conv-vae"]
+    names = model_names() if not cfg.smoke else ["dense", "conv-vae"]
     rows = []
     from aecore.samples import digits
 
@@ -37,7 +37,7 @@ def run(cfg: Config) -> list[dict]:
             model = Autoencoder(model=name, latent_dim=LATENT, max_seconds=limit, seed=cfg.seed,
                                 epochs=cfg.pick(None, None, 2)).fit(data)
         c = compare_with_pca(model, data)
-        rows.append(row("digits (1,797, 8x8)", name, model, c["ae_mse"], c["pca_mse"], t.seconds))
+        rows.append(row("digits (1,797, 8x8)", name, model, c.ae_mse, c.pca_mse, t.seconds))
     split = mnist(cfg)
     if split is None:
         rows.append(missing_mnist(cfg))

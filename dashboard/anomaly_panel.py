@@ -39,7 +39,8 @@ def anomaly_panel() -> None:
         st.metric("Flagged rows", f"{flagged:,} of {ds.n:,}", help=f"error > {cut:.4g}")
         if ds.label:
             values = sorted(ds.meta[ds.label].astype(str).unique())
-            chosen = st.multiselect(f"Which '{ds.label}' values are anomalies?", values, key=f"anom_labels_{ws.version}",
+            chosen = st.multiselect(f"Which '{ds.label}' values are anomalies?", values,
+                                    key=f"anom_labels_{ws.version}",
                                     help="With known anomalies, the AUROC says how well the error ranks them first.")
             if chosen:
                 score = auroc(errors, anomaly_mask(ds.meta[ds.label], chosen))

@@ -36,8 +36,7 @@ def open_bundle(ws: Workspace, source, title: str) -> None:
         raise DataError("This model bundle holds no data to map. Save bundles from this app, or with "
                         "`python -m aecore train`, which include the data.")
     exploration = explore(b.model, b.dataset, codes=b.codes, xy=b.xy, errors=b.errors)
-    comparison = b.info.get("extra", {}).get("pca")
-    ws.install(b.dataset, b.model, exploration, comparison, title)
+    ws.install(b.dataset, b.model, exploration, b.comparison, title)
 
 
 def open_sample(ws: Workspace, key: str) -> None:
@@ -93,7 +92,8 @@ def data_sidebar(ws: Workspace) -> None:
             help="PNG, JPEG, BMP, GIF, PGM or WebP; or one ZIP. Sub-folders become labels.")
         with st.sidebar.expander("Image options"):
             size = st.selectbox("Size", ["auto", 8, 16, 28, 32, 48, 64], key="img_size",
-                                help="Images are resized to this square size; auto keeps the most common size (max 64).")
+                                help="Images are resized to this square size; "
+                                     "auto keeps the most common size (max 64).")
             mode = st.selectbox("Colour", ["auto", "grayscale", "RGB"], key="img_mode")
         if st.sidebar.button("Load images and train", disabled=busy or not files, width="stretch"):
             try:
@@ -140,7 +140,8 @@ def table_setup(ws: Workspace) -> None:
                                  index=0 if guess is None else columns.index(guess) + 1,
                                  help="Kept for colour, hover and AUROC; never a feature.")
             features = c2.multiselect("Feature columns", columns, default=[c for c in columns if c != guess],
-                                      help="Numbers, dates and categories are encoded; long text (names, ids) stays metadata.")
+                                      help="Numbers, dates and categories are encoded; "
+                                           "long text (names, ids) stays metadata.")
             go = st.form_submit_button("Use these columns and train", type="primary", disabled=ws.training)
         if go:
             try:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from aecore.describe import compare_table_row, decoded_table_row, label_mix
 from aecore.export import codes_frame, to_csv_bytes
-from aecore.inspect import compare_table_row, decoded_table_row, label_mix
+from aecore.projection import FAR_FROM_DATA
 
 from . import timing
 from .figures import GRID_ID, MAX_CATEGORIES, map_figure
@@ -90,7 +91,8 @@ def map_panel() -> None:
            "stored": "saved map"}[ex.projection]
     top[1].caption(f"{ws.dataset.n:,} points · {how}. Click a point, or empty space to decode it; "
                    "drag with box/lasso (toolbar) to select many.")
-    fig = ws.cached(("map", colour_by), lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label))
+    fig = ws.cached(("map", colour_by),
+                    lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label))
     event = st.plotly_chart(fig, key=map_key(ws), on_select=on_map_select, selection_mode=("points", "box", "lasso"),
                             config={"scrollZoom": True, "displaylogo": False})
     apply_selection(ws, event)  # AppTest and first renders: the returned state, same rule
@@ -127,7 +129,7 @@ def inspect_location(ws: Workspace, x: float, y: float) -> None:
     code, distance = ws.exploration.inverse.decode_point(x, y)
     decoded = ws.model.inverse_transform(code[None])
     st.markdown(f"**Decoded at ({x:.2f}, {y:.2f})**")
-    if distance > 3:
+    if distance > FAR_FROM_DATA:
         st.caption(f"This spot is {distance:.1f} neighbour spacings from the nearest point: the code is extrapolated, "
                    "so expect something the model has not seen.")
     else:

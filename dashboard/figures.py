@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 
 GRID = 81            # invisible grid points per side: any click on empty space lands on one
 MAX_CATEGORIES = 30  # colour by a column as categories up to this many distinct values
+# Marker size by point count: big enough to click when few, small enough not to blot each other out.
+POINT_SIZES = ((2_000, 7), (20_000, 5), (float("inf"), 3))
 GRID_ID = -1         # customdata of grid points (data points carry their row id >= 0)
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#8ca252", "#bd9e39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
@@ -49,7 +51,7 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata."""
     xy = np.asarray(xy, dtype=np.float32)
     n = len(xy)
-    point_size = 7 if n < 2000 else 5 if n < 20000 else 3
+    point_size = next(size for limit, size in POINT_SIZES if n < limit)
     ids = np.arange(n, dtype=np.int32)
     hover_label = meta[label].astype(str).to_numpy() if label and label in meta else None
     kind, values = colour_values(meta, errors, colour_by)
@@ -95,8 +97,10 @@ def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
     fig.add_scatter(x=epochs, y=[h["train_loss"] for h in history], name="train", mode="lines")
     if history and history[0].get("val_loss") is not None:
         fig.add_scatter(x=epochs, y=[h["val_loss"] for h in history], name="validation", mode="lines")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title=dict(text="Loss per epoch", font=dict(size=14)),
-                      xaxis_title="epoch", yaxis_title="loss", yaxis_type="log", legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      title=dict(text="Loss per epoch", font=dict(size=14)),
+                      xaxis_title="epoch", yaxis_title="loss", yaxis_type="log",
+                      legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
     return fig
 
 

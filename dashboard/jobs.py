@@ -1,25 +1,40 @@
 """Training in a background thread, one per session, so the page stays live: clicks and reruns do not
-abort it. The UI polls `snapshot()` from a fragment with run_every and installs the result when done.
-Stop sets an Event the trainer checks every batch; the best model so far is kept."""
+abort it. The UI's progress fragment (run_every) reads the job's `phase`, `reports`, `progress()` and
+`eta()`, and installs `result` when the phase is DONE. Stop sets `cancel`, an Event the trainer checks
+every batch; the best model so far is kept."""
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from aecore import Autoencoder, Dataset, EpochReport
-from aecore.baseline import compare_with_pca
+from aecore import Autoencoder, Dataset, EpochReport, PcaComparison, TrainStatus, compare_with_pca
 from aecore.errors import AecoreError
 from aecore.explore import Exploration, explore
 
 from . import timing
+
+MAPPING_SHARE = 0.05  # of the progress bar: the PCA comparison and the map after the last epoch
+
+
+class JobPhase(StrEnum):
+    STARTING = "starting"
+    TRAINING = "training"
+    MAPPING = "mapping"    # training is over: PCA comparison, codes, errors and the map
+    DONE = "done"          # `result` is ready to install
+    FAILED = "failed"      # `error` says why; nothing is installed
+
+    @property
+    def running(self) -> bool:
+        return self in (JobPhase.STARTING, JobPhase.TRAINING, JobPhase.MAPPING)
 
 
 @dataclass
 class JobResult:
     model: Autoencoder
     exploration: Exploration
-    comparison: dict
+    comparison: PcaComparison
 
 
 @dataclass
@@ -29,7 +44,7 @@ class TrainingJob:
     projection: str = "umap"
     source: str = ""
     reports: list[EpochReport] = field(default_factory=list)
-    phase: str = "starting"        # starting | training | mapping | done | failed
+    phase: JobPhase = JobPhase.STARTING
     result: JobResult | None = None
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -45,37 +60,38 @@ class TrainingJob:
     def _run(self) -> None:
         try:
             model = Autoencoder(**self.params)
-            self.phase = "training"
+            self.phase = JobPhase.TRAINING
             model.fit(self.dataset, callback=self.reports.append, cancel=self.cancel)
-            if model.result_.status == "diverged":
+            if model.result_.status == TrainStatus.DIVERGED:
                 self.error = model.result_.message + " Your previous model and map are unchanged."
-                self.phase = "failed"
+                self.phase = JobPhase.FAILED
                 return
-            self.phase = "mapping"
+            self.phase = JobPhase.MAPPING
             comparison = compare_with_pca(model, self.dataset)
             exploration = explore(model, self.dataset, self.projection)
             self.result = JobResult(model, exploration, comparison)
             timing.record("job", rows=self.dataset.n, train_s=model.result_.seconds, total_s=self.elapsed,
                           **{f"{k}_s": v for k, v in exploration.timings.items()})
-            self.phase = "done"
+            self.phase = JobPhase.DONE
         except AecoreError as exc:
-            self.error, self.phase = str(exc), "failed"
+            self.error, self.phase = str(exc), JobPhase.FAILED
         except Exception as exc:  # a bug must not leave the page spinning forever
-            self.error, self.phase = f"Training failed unexpectedly: {type(exc).__name__}: {exc}", "failed"
+            self.error = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
+            self.phase = JobPhase.FAILED
         finally:
             self.finished = time.perf_counter()
 
     @property
     def running(self) -> bool:
-        return self.phase in ("starting", "training", "mapping")
+        return self.phase.running
 
     @property
     def elapsed(self) -> float:
         return (self.finished or time.perf_counter()) - self.started
 
     def progress(self) -> float:
-        """0..1: epochs done over epochs planned (mapping counts as the last 5%)."""
-        if self.phase in ("done", "failed"):
+        """0..1: epochs done over epochs planned (mapping is the last MAPPING_SHARE)."""
+        if not self.phase.running:
             return 1.0
         if not self.reports:
             return 0.0
@@ -83,11 +99,12 @@ class TrainingJob:
         frac = last.epoch / last.epochs
         if self.params.get("max_seconds"):
             frac = max(frac, min(1.0, last.elapsed / self.params["max_seconds"]))
-        return 0.95 * min(frac, 1.0) + (0.05 if self.phase == "mapping" else 0.0)
+        done = MAPPING_SHARE if self.phase == JobPhase.MAPPING else 0.0
+        return (1 - MAPPING_SHARE) * min(frac, 1.0) + done
 
     def eta(self) -> float | None:
         """Seconds left in training, from the pace so far (None before the first epoch)."""
-        if not self.reports or self.phase != "training":
+        if not self.reports or self.phase != JobPhase.TRAINING:
             return None
         last = self.reports[-1]
         left = (last.epochs - last.epoch) * last.elapsed / last.epoch

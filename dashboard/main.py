@@ -13,7 +13,7 @@ from . import timing
 from .anomaly_panel import anomaly_panel
 from .data_panel import data_sidebar, open_default, table_setup
 from .explore_panel import explore_tab
-from .info_panels import data_tab, export_tab, quality_line, training_tab
+from .info_panels import data_tab, export_tab, training_tab
 from .state import Workspace, get_ws
 from .training_panel import train_sidebar, training_progress
 
@@ -39,7 +39,7 @@ def header(ws: Workspace) -> None:
     if ws.ready:
         ds, m = ws.dataset, ws.model
         st.markdown(f"**{ws.source}** · {ds.n:,} rows · **{m.model}** autoencoder, latent size "
-                    f"{m.config_.latent_dim}" + (f" · {quality_line(ws)}" if ws.comparison else ""))
+                    f"{m.config_.latent_dim}" + (f" · {ws.comparison.summary()}" if ws.comparison else ""))
     st.caption("Click any point to see it beside its reconstruction, or empty space to decode that spot. "
                "Bring your own data in the sidebar: it trains in seconds.")
 

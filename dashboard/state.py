@@ -5,15 +5,19 @@ anything derived from it (figures, galleries) can be cached against that number.
 a diverged training run never calls `install`: what the user had stays."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from aecore import Autoencoder, Dataset
+from aecore import Autoencoder, Dataset, PcaComparison
 from aecore.explore import Exploration
+
+if TYPE_CHECKING:  # jobs imports aecore's training stack; the Workspace only holds a reference
+    from .jobs import TrainingJob
 
 
 @dataclass
@@ -38,26 +42,26 @@ class Workspace:
     dataset: Dataset | None = None
     model: Autoencoder | None = None
     exploration: Exploration | None = None
-    comparison: dict | None = None          # test MSE beside PCA's (aecore.baseline.compare_with_pca)
+    comparison: PcaComparison | None = None  # reconstruction error beside PCA's (aecore.compare_with_pca)
     source: str = ""                        # where the data came from, for the header
     version: int = 0                        # bumped by install(): cache key for derived views
     pick: Pick = field(default_factory=Pick)
     selection: np.ndarray | None = None     # rows chosen by box/lasso
     pending_table: PendingTable | None = None
     loaded_digest: str | None = None        # sha256 of the last upload applied (no double loads)
-    job: Any = None                         # dashboard.jobs.TrainingJob while one exists
+    job: TrainingJob | None = None          # the background run, while one exists
     notice: tuple[str, str] | None = None   # ("error"|"warning"|"success", text) shown once
     cache: dict = field(default_factory=dict)  # version-keyed derived views (figures)
     click_started: float | None = None      # perf_counter of the last map click (timing log only)
 
     def install(self, dataset: Dataset, model: Autoencoder | None, exploration: Exploration | None,
-                comparison: dict | None, source: str) -> None:
+                comparison: PcaComparison | None, source: str) -> None:
         self.dataset, self.model, self.exploration = dataset, model, exploration
         self.comparison, self.source = comparison, source
         self.version += 1
         self.pick, self.selection, self.cache = Pick(), None, {}
 
-    def cached(self, key, build):
+    def cached(self, key, build: Callable[[], Any]) -> Any:
         """A view derived from the current version, built once."""
         full = (self.version, key)
         if full not in self.cache:

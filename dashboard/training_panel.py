@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aecore import Dataset
+from aecore import Autoencoder, Dataset, describe_model, model_choices
 from aecore.errors import AecoreError
-from aecore.models import resolve_model
+from aecore.models import adapt_model
 
-from .jobs import TrainingJob
+from .jobs import JobPhase, TrainingJob
 from .state import Workspace, get_ws
 
-IMAGE_MODELS = ["dense", "conv", "denoising", "sparse", "vae", "conv-denoising", "conv-sparse", "conv-vae"]
-TABLE_MODELS = ["dense", "denoising", "sparse", "vae"]
-MODEL_HELP = {"dense": "plain autoencoder (MLP)", "conv": "convolutional autoencoder", "denoising": "learns to undo noise",
-              "sparse": "L1 penalty pushes code units to zero", "vae": "variational: smooth map, can generate",
-              "conv-denoising": "convolutional, denoising", "conv-sparse": "convolutional, sparse",
-              "conv-vae": "convolutional VAE"}
 LATENT_SIZES = [2, 3, 4, 8, 16, 32, 64]
-DEFAULTS = {"train_model": "dense", "train_latent": 8, "train_epochs": 0, "train_seconds": 15, "train_batch": 128,
-            "train_lr": 0.001, "train_hidden": "", "train_noise": "gaussian", "train_noise_level": 0.2,
-            "train_sparsity": 0.001, "train_beta": 1.0, "train_seed": 0, "train_projection": "umap"}
+APP_TIME_LIMIT_S = 15  # the app's default training budget: a first model in seconds, not minutes
+ESTIMATOR = Autoencoder().get_params()  # the engine's defaults: the one source of the widgets' defaults
+
+# Widget key -> the estimator parameter it sets. Widgets show "0" for "auto" (epochs) and "" for
+# "default layers", which the estimator spells None.
+PARAMS = {"train_model": "model", "train_latent": "latent_dim", "train_epochs": "epochs", "train_batch": "batch_size",
+          "train_lr": "lr", "train_hidden": "hidden", "train_noise": "noise", "train_noise_level": "noise_level",
+          "train_sparsity": "sparsity", "train_beta": "beta", "train_seed": "seed", "train_seconds": "max_seconds"}
+UI_DEFAULTS = {"train_epochs": 0, "train_hidden": "", "train_seconds": APP_TIME_LIMIT_S}
+DEFAULTS = {key: UI_DEFAULTS.get(key, ESTIMATOR[param]) for key, param in PARAMS.items()} | {"train_projection": "umap"}
 
 
 def setting(key: str):
@@ -34,25 +35,26 @@ def parse_hidden(text: str) -> list[int] | None:
     try:
         widths = [int(p) for p in parts]
     except ValueError:
-        raise AecoreError(f"Layer sizes must be whole numbers separated by commas, like 512,256; got '{text}'.") from None
+        raise AecoreError("Layer sizes must be whole numbers separated by commas, like 512,256; "
+                          f"got '{text}'.") from None
     if not all(1 <= w <= 4096 for w in widths):
         raise AecoreError("Each layer size must be between 1 and 4096.")
     return widths
 
 
 def train_params(dataset: Dataset) -> dict:
-    """The estimator parameters from the current settings, adapted to the data (conv needs images)."""
-    name = setting("train_model")
-    try:
-        resolve_model(name, dataset.kind == "image")
-    except AecoreError:
-        name = name.replace("conv-", "").replace("conv", "dense")
-    return dict(model=name, latent_dim=int(setting("train_latent")), epochs=int(setting("train_epochs")) or None,
-                max_seconds=float(setting("train_seconds")) or None, batch_size=int(setting("train_batch")),
-                lr=float(setting("train_lr")), hidden=parse_hidden(setting("train_hidden")),
-                noise=setting("train_noise"), noise_level=float(setting("train_noise_level")),
-                sparsity=float(setting("train_sparsity")), beta=float(setting("train_beta")),
-                seed=int(setting("train_seed")))
+    """The estimator parameters from the current settings; a model that does not fit the data (a conv
+    model on a table) becomes the same objective on a backbone that does."""
+    params = {param: setting(key) for key, param in PARAMS.items()}
+    params["model"] = adapt_model(params["model"], dataset.kind)
+    params["epochs"] = int(params["epochs"]) or None
+    params["max_seconds"] = float(params["max_seconds"]) or None
+    params["hidden"] = parse_hidden(params["hidden"])
+    for name in ("latent_dim", "batch_size", "seed"):
+        params[name] = int(params[name])
+    for name in ("lr", "noise_level", "sparsity", "beta"):
+        params[name] = float(params[name])
+    return params
 
 
 def start_training(ws: Workspace, dataset: Dataset, source: str) -> bool:
@@ -82,11 +84,10 @@ def train_settings() -> None:
     st.header("2 · Train")
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
-    is_image = ws.dataset is not None and ws.dataset.kind == "image"
-    models = IMAGE_MODELS if is_image else TABLE_MODELS
-    if st.session_state["train_model"] not in models:
-        st.session_state["train_model"] = "dense"
-    st.selectbox("Model", models, key="train_model", format_func=lambda m: f"{m} · {MODEL_HELP[m]}")
+    kind = ws.dataset.kind if ws.dataset is not None else "table"
+    models = model_choices(kind)
+    st.session_state["train_model"] = adapt_model(st.session_state["train_model"], kind)
+    st.selectbox("Model", models, key="train_model", format_func=lambda m: f"{m} · {describe_model(m)}")
     st.select_slider("Latent size", LATENT_SIZES, key="train_latent",
                      help="Numbers per row in the code. 2 is shown directly as the map.")
     with st.expander("Advanced settings"):
@@ -126,20 +127,20 @@ def training_progress() -> None:
     job = ws.job
     if job is None:
         return
-    if job.phase == "done":
+    if job.phase == JobPhase.DONE:
         r = job.result
         ws.install(job.dataset, r.model, r.exploration, r.comparison, job.source)
-        status = "success" if r.model.result_.status in ("completed", "early_stopped", "time_limit") else "warning"
+        status = "success" if r.model.result_.status.ok else "warning"
         ws.notice = (status, f"{r.model.result_.message} Map ready in {job.elapsed:.1f} s.")
         ws.job = None
         st.rerun(scope="app")
-    if job.phase == "failed":
+    if job.phase == JobPhase.FAILED:
         ws.notice = ("error", job.error)
         ws.job = None
         st.rerun(scope="app")
     with st.container(border=True):
         last = job.reports[-1] if job.reports else None
-        if job.phase == "mapping":
+        if job.phase == JobPhase.MAPPING:
             text = f"Training done; drawing the map ({job.projection.upper()})… {job.elapsed:.0f} s"
         elif last is None:
             text = f"Starting training on {job.dataset.n:,} rows…"
@@ -148,11 +149,11 @@ def training_progress() -> None:
             eta = job.eta()
             text = (f"Epoch {last.epoch}/{last.epochs} · train loss {last.train_loss:.4g}{val} · "
                     f"{job.elapsed:.0f} s" + (f" · about {eta:.0f} s left" if eta is not None else ""))
-        if job.cancel.is_set() and job.phase == "training":
+        if job.cancel.is_set() and job.phase == JobPhase.TRAINING:
             text = "Stopping after this batch; keeping the best model so far…"
         cols = st.columns([5, 1])
         cols[0].progress(job.progress(), text=text)
-        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set() or job.phase != "training",
+        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set() or job.phase != JobPhase.TRAINING,
                        help="Stop now and keep the best model so far", width="stretch")
         if len(job.reports) >= 2:
             st.plotly_chart(loss_figure([r.to_json() for r in job.reports], height=200), key="live_loss",

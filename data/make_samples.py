@@ -37,7 +37,7 @@ def write_bundles() -> None:
         xy = project(codes, "umap", random_state=0)
         comparison = compare_with_pca(model, data)
         save_bundle(bundle_path(key), model, data, codes=codes, xy=xy, errors=model.reconstruction_error(data),
-                    extra={"pca": comparison})
+                    comparison=comparison)
         print(key, model.result_.message, comparison)
 
 

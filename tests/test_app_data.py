@@ -52,7 +52,7 @@ def assert_unchanged(at, before: tuple) -> None:
 def test_csv_upload_choose_columns_and_train(app):
     fast_training(app)
     before = ws(app).version
-    upload_csv(make_csv(300))
+    upload_csv(app, make_csv(300))
     w = ws(app)
     assert w.pending_table is not None and w.pending_table.name == "plants.csv"
     assert "New table: plants.csv" in texts(app)
@@ -184,7 +184,7 @@ def test_saved_bundle_round_trips_through_the_upload(app):
     w = ws(app)
     ex = w.exploration
     data = save_bundle(None, w.model, w.dataset, codes=ex.codes, xy=ex.xy, errors=ex.errors,
-                       extra={"pca": w.comparison})
+                       comparison=w.comparison)
     before = w.version
     choose_source(app, "Saved model")
     app.file_uploader(key="bundle_upload").set_value(("mine.aebundle", data, "application/zip")).run()

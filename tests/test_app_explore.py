@@ -1,5 +1,5 @@
-"""AppTest: the first screen and the Explore tab. A click on the map is simulated the way DESIGN.md
-describes: a PlotlyState written into session_state under the chart's key (dashboard.explore_panel.map_key),
+"""AppTest: the first screen and the Explore tab. A click on the map is simulated as Streamlit's
+AppTest allows: a PlotlyState written into session_state under the chart's key (dashboard.explore_panel.map_key),
 which st.plotly_chart then returns to map_panel, which applies it (apply_selection)."""
 from __future__ import annotations
 

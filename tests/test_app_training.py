@@ -45,7 +45,7 @@ def test_sidebar_train_replaces_model_and_map(app):
 
 
 def test_stop_keeps_the_best_model_so_far(app):
-    fast_training(seconds=300)
+    fast_training(app, seconds=300)
     # conv: slow epochs and no PCA start, so the run is still going when Stop is pressed, on any machine
     app.session_state["train_model"] = "conv"
     before = ws(app).version

@@ -1,10 +1,13 @@
 """The PCA baseline at the same latent size."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from aecore.baseline import compare_with_pca, pca_test_mse
+from aecore import Autoencoder
+from aecore.baseline import PcaComparison, compare_with_pca, pca_test_mse
 
 
 def test_pca_mse_exact_for_low_rank_data():
@@ -22,8 +25,40 @@ def test_pca_mse_flattens_images():
 
 def test_compare_with_pca(fitted, table_X):
     cmp = compare_with_pca(fitted, table_X)
-    assert set(cmp) == {"ae_mse", "pca_mse", "ratio", "n_test"}
-    assert cmp["n_test"] == len(fitted.split_["test"]) == 12
+    assert isinstance(cmp, PcaComparison)
     test_rows = table_X[fitted.split_["test"]]
-    assert cmp["ae_mse"] == pytest.approx(float(fitted.reconstruction_error(test_rows).mean()))
-    assert cmp["ratio"] == pytest.approx(cmp["ae_mse"] / cmp["pca_mse"])
+    assert cmp.n_rows == len(fitted.split_["test"]) == 12 and cmp.held_out and cmp.exact is None
+    assert cmp.ae_mse == pytest.approx(float(fitted.reconstruction_error(test_rows).mean()))
+    assert cmp.ratio == pytest.approx(cmp.ae_mse / cmp.pca_mse)
+    assert "on 12 held-out rows" in cmp.summary() and f"{cmp.ratio:.2f}×" in cmp.summary()
+    assert PcaComparison.from_json(json.loads(json.dumps(cmp.to_json())), 2) == cmp
+
+
+def test_old_bundle_comparisons_read_as_held_out():
+    old = {"ae_mse": 0.5, "pca_mse": 1.0, "ratio": 0.5, "n_test": 18}
+    cmp = PcaComparison.from_json(old, latent_dim=8)
+    assert (cmp.n_rows, cmp.held_out, cmp.latent_dim, cmp.ratio) == (18, True, 8, 0.5)
+
+
+def test_latent_as_wide_as_the_features_says_pca_is_exact(table_X, fast):
+    model = Autoencoder(**dict(fast, latent_dim=6)).fit(table_X)  # 6 features
+    cmp = compare_with_pca(model, table_X)
+    assert cmp.exact == "features" and cmp.ratio is None and not cmp.beats_pca
+    text = cmp.summary()
+    assert "reconstructs this data exactly" in text and "Choose a smaller latent size" in text and "×" not in text
+
+
+def test_low_rank_data_is_exact_too(fast):
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((100, 2)) @ rng.standard_normal((2, 8))).astype(np.float32)  # rank 2
+    cmp = compare_with_pca(Autoencoder(**dict(fast, latent_dim=3)).fit(X), X)
+    assert cmp.exact == "features" and "×" not in cmp.summary()
+
+
+def test_tiny_tables_are_measured_on_their_training_rows(fast):
+    X = np.random.default_rng(0).standard_normal((12, 10)).astype(np.float32)  # < 20 rows: nothing held out
+    cmp = compare_with_pca(Autoencoder(**dict(fast, latent_dim=3)).fit(X), X)
+    assert not cmp.held_out and cmp.n_rows == 12
+    assert "held-out" not in cmp.summary() and "training rows" in cmp.summary()
+    cmp = compare_with_pca(Autoencoder(**dict(fast, latent_dim=8)).fit(X[:6]), X[:6])  # 6 rows, latent 8 < 10
+    assert cmp.exact == "rows" and "no more rows than latent dimensions" in cmp.summary()

@@ -76,7 +76,8 @@ def test_report_tables_notes_and_summary():
     rows = [{"a": 1, "target": "> 0", "status": "PASS", "_figure": "a is 1", "_private": 3},
             {"note": "a note"}, {"table": "second"}, {"b": "x|y"}]
     assert [(h, len(d), n) for h, d, n in blocks(rows)] == [("", 1, ["a note"]), ("second", 1, [])]
-    text = render({"x": {"title": "X", "rows": rows, "mode": "smoke", "date": "d", "seconds": 1.0, "machine": {}}}, ["x"])
+    text = render({"x": {"title": "X", "rows": rows, "mode": "smoke", "date": "d", "seconds": 1.0, "machine": {}}},
+                  ["x"])
     assert "1 of 1 targets met" in text and "| x | a is 1 | > 0 | PASS |" in text
     assert "_private" not in text and "x\\|y" in text and "### second" in text
 

@@ -52,7 +52,7 @@ def wine_bundle(tmp_path_factory):
 def test_train(wine_bundle):
     path, (code, out, err) = wine_bundle
     assert code == 0
-    assert out.strip().endswith(f"saved {path}") and "vs PCA-3" in out
+    assert out.strip().endswith(f"Saved {path}") and "vs PCA-3" in out
     assert "epoch 1/3 train" in err and "epoch 3/3 train" in err
     assert "Read 178 rows x 14 columns" in err  # the loader's report goes to stderr
     bundle = load_bundle(path)
@@ -60,7 +60,7 @@ def test_train(wine_bundle):
     assert "cultivar" not in bundle.dataset.preprocessor.columns
     assert bundle.codes.shape == (178, 3) and bundle.xy.shape == (178, 2) and bundle.errors.shape == (178,)
     assert bundle.model.result_.epochs_run == 3
-    assert set(bundle.info["extra"]["pca"]) == {"ae_mse", "pca_mse", "ratio", "n_test"}
+    assert bundle.comparison.held_out and bundle.comparison.n_rows == 18 and bundle.comparison.latent_dim == 3
 
 
 def test_encode(wine_bundle, tmp_path):
@@ -85,7 +85,7 @@ def test_info(wine_bundle):
     assert info["model"] == "dense" and info["latent_dim"] == 3 and info["input_shape"] == [13]
     assert info["data"] == {"name": "wine.csv", "kind": "table", "rows": 178, "label": "cultivar"}
     assert info["has_codes"] and info["has_map"] and info["epochs_run"] == 3
-    assert info["pca_comparison"]["n_test"] > 0
+    assert info["pca_comparison"]["n_rows"] > 0 and "held-out rows" in info["pca_comparison"]["summary"]
 
 
 def test_images_zip_train_and_encode(tmp_path, image_bytes, zip_bytes, digit_images):

@@ -1,12 +1,15 @@
 """The scikit-learn contract of `Autoencoder`, its validation messages, VAE extras and interpolate()."""
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from aecore import MODEL_NAMES, Autoencoder, ConfigError, DataError, images_from_array, interpolate, table_dataset
-from aecore.estimator import default_epochs, default_hidden
+from aecore import Autoencoder, ConfigError, DataError, images_from_array, interpolate, model_names, table_dataset
+from aecore.estimator import default_epochs
+from aecore.models import BACKBONES
 
 
 # -- __init__, get_params, set_params ---------------------------------------------------------------
@@ -19,7 +22,7 @@ def test_init_only_stores_params():
 def test_get_params_set_params_round_trip():
     model = Autoencoder(model="vae", latent_dim=5, hidden=[32, 8], beta=0.5)
     params = model.get_params()
-    assert set(params) == set(Autoencoder.PARAMS)
+    assert set(params) == set(inspect.signature(Autoencoder).parameters)
     assert params["model"] == "vae" and params["hidden"] == [32, 8] and params["beta"] == 0.5
     assert Autoencoder(**params).get_params() == params
     other = Autoencoder()
@@ -36,8 +39,19 @@ def test_sklearn_clone():
 
 
 def test_unknown_param():
-    with pytest.raises(ConfigError, match="Unknown parameter 'latent'.*latent_dim"):
+    with pytest.raises(ValueError, match="Invalid parameter 'latent'.*latent_dim"):
         Autoencoder().set_params(latent=3)
+
+
+def test_a_real_scikit_learn_estimator():
+    from sklearn.base import BaseEstimator, clone
+
+    model = Autoencoder(latent_dim=4)
+    assert isinstance(model, BaseEstimator)
+    assert repr(model) == "Autoencoder(latent_dim=4)"  # scikit-learn's repr: the parameters that differ
+    twin = clone(model)
+    assert twin is not model and twin.get_params(deep=True) == model.get_params(deep=True)
+    assert repr(Autoencoder(model="vae", hidden=[32, 8])) == "Autoencoder(hidden=[32, 8], model='vae')"
 
 
 # -- fit, learned state, transform ------------------------------------------------------------------
@@ -46,7 +60,7 @@ def test_fit_returns_self_and_learned_attributes_end_in_underscore(table_X, fast
     assert model.fit(table_X) is model
     learned = {k for k in vars(model) if k.endswith("_")}
     assert {"network_", "config_", "split_", "input_shape_", "history_", "result_", "device_"} <= learned
-    assert set(vars(model)) - learned == set(Autoencoder.PARAMS)  # nothing else was added
+    assert set(vars(model)) - learned == set(inspect.signature(Autoencoder).parameters)  # nothing else added
     assert model.input_shape_ == (6,)
     assert model.get_params() == Autoencoder(**fast).get_params()  # fit does not change parameters
 
@@ -104,9 +118,9 @@ def test_split_is_seeded_and_disjoint(fitted, table_X, fast):
 
 
 def test_defaults():
-    assert default_hidden("conv", 64) == [32, 64, 128]
-    assert default_hidden("dense", 784) == [512, 256]
-    assert default_hidden("dense", 13) == [64, 32]
+    assert BACKBONES["conv"].module.default_hidden(64) == [32, 64, 128]
+    assert BACKBONES["dense"].module.default_hidden(784) == [512, 256]
+    assert BACKBONES["dense"].module.default_hidden(13) == [64, 32]
     assert default_epochs(100, 128) == 400
     assert default_epochs(100_000, 128) == 20
 
@@ -146,11 +160,11 @@ def test_unknown_model_lists_valid_ones(table_X):
         Autoencoder(model="resnet").fit(table_X)
     message = str(info.value)
     assert "Unknown model 'resnet'" in message
-    assert all(name in message for name in MODEL_NAMES)
+    assert all(name in message for name in model_names())
 
 
 def test_conv_on_a_table(table_X, fast):
-    with pytest.raises(ConfigError, match="'conv' needs images; for a table choose one of: dense"):
+    with pytest.raises(ConfigError, match="'conv' needs images; for tables choose one of: dense"):
         Autoencoder(**dict(fast, model="conv")).fit(table_X)
 
 
@@ -163,8 +177,8 @@ def test_conv_on_a_table(table_X, fast):
     ({"lr": 100.0}, "lr \\(learning rate\\)"),
     ({"validation": 0.6}, "validation is the share of rows"),
     ({"test": -0.1}, "test is the share of rows"),
-    ({"noise": "salt"}, "noise must be 'gaussian' or 'masking'"),
-    ({"recon": "l1"}, "recon must be 'auto', 'mse' or 'bce'"),
+    ({"noise": "salt"}, "Unknown noise 'salt'. Choose one of: gaussian, masking"),
+    ({"recon": "l1"}, "Unknown recon 'l1'. Choose one of: auto, mse, bce"),
     ({"recon": "bce"}, "recon='bce' needs images"),
 ])
 def test_bad_params(params, fragment, table_X, fast):

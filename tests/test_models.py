@@ -7,9 +7,18 @@ import pandas as pd
 import pytest
 import torch
 
-from aecore import MODEL_NAMES, Autoencoder, ConfigError, images_from_array, table_dataset
+from aecore import Autoencoder, ConfigError, images_from_array, table_dataset
 from aecore.bundle import load_bundle, save_bundle
-from aecore.models import BACKBONES, OBJECTIVES, ModelConfig, Network, Variational, build_network, resolve_model
+from aecore.models import (
+    BACKBONES,
+    OBJECTIVES,
+    ModelConfig,
+    Network,
+    Variational,
+    build_network,
+    model_names,
+    resolve_model,
+)
 
 LATENT = 3
 
@@ -21,7 +30,7 @@ def dataset_for(name, table_X, digit_images):
     return table_dataset(df, name="table")
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", model_names())
 def test_every_model_trains_encodes_decodes_and_round_trips(name, table_X, digit_images):
     data = dataset_for(name, table_X, digit_images)
     hidden = [8, 16] if name.startswith("conv") else [16]
@@ -64,32 +73,32 @@ def test_every_model_trains_encodes_decodes_and_round_trips(name, table_X, digit
         assert np.array_equal(loaded.split_[part], model.split_[part])
 
 
-@pytest.mark.parametrize("name,image,expected", [
-    ("dense", False, ("dense", "plain")), ("conv", True, ("conv", "plain")),
-    ("vae", False, ("dense", "vae")), ("vae", True, ("dense", "vae")),
-    ("denoising", True, ("dense", "denoising")), ("sparse", False, ("dense", "sparse")),
-    ("conv-vae", True, ("conv", "vae")), ("dense-sparse", False, ("dense", "sparse")),
+@pytest.mark.parametrize("name,kind,expected", [
+    ("dense", "table", ("dense", "plain")), ("conv", "image", ("conv", "plain")),
+    ("vae", "table", ("dense", "vae")), ("vae", "image", ("dense", "vae")),
+    ("denoising", "image", ("dense", "denoising")), ("sparse", "table", ("dense", "sparse")),
+    ("conv-vae", "image", ("conv", "vae")), ("dense-sparse", "table", ("dense", "sparse")),
 ])
-def test_resolve_model(name, image, expected):
-    assert resolve_model(name, image) == expected
+def test_resolve_model(name, kind, expected):
+    assert resolve_model(name, kind) == expected
 
 
 def test_every_name_resolves_to_registered_parts():
-    for name in MODEL_NAMES:
-        backbone, objective = resolve_model(name, is_image=True)
+    for name in model_names():
+        backbone, objective = resolve_model(name, "image")
         assert backbone in BACKBONES and objective in OBJECTIVES
 
 
 def test_unknown_model_lists_valid_names():
     with pytest.raises(ConfigError) as info:
-        resolve_model("transformer", False)
-    for name in MODEL_NAMES:
+        resolve_model("transformer", "table")
+    for name in model_names():
         assert name in str(info.value)
 
 
 def test_conv_needs_images():
     with pytest.raises(ConfigError, match="needs images"):
-        resolve_model("conv-vae", is_image=False)
+        resolve_model("conv-vae", "table")
     with pytest.raises(ConfigError, match="needs images"):
         build_network(ModelConfig("conv", "plain", [10], 2, [8]))
 

@@ -176,7 +176,8 @@ def test_features_choose_columns():
 
 
 def test_inverse_transform_gives_original_units_and_categories():
-    df = pd.DataFrame({"size": [1.5, 2.0, 3.25, 10.0, 7.0, 4.0], "colour": ["red", "blue", "red", "green", "blue", "red"]})
+    df = pd.DataFrame({"size": [1.5, 2.0, 3.25, 10.0, 7.0, 4.0],
+                       "colour": ["red", "blue", "red", "green", "blue", "red"]})
     ds = table_dataset(df)
     back = ds.decode_rows(ds.X)
     assert np.allclose(back["size"], df["size"])

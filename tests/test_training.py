@@ -133,10 +133,12 @@ def test_divergence_mid_training_keeps_the_last_good_weights(table_X):
     states = {}
     X = torch.from_numpy(table_X[:96])
     history, result = train(net, X, None, TrainSettings(epochs=10, batch_size=32, lr=1e-2),
-                            callback=lambda r: states.update({r.epoch: {k: v.clone() for k, v in net.state_dict().items()}}))
+                            callback=lambda r: states.update({r.epoch: {k: v.clone()
+                                                                        for k, v in net.state_dict().items()}}))
     assert result.status == "diverged" and len(history) == 2
     assert result.best_epoch == min(history, key=lambda h: h["train_loss"])["epoch"]
-    assert "diverged in epoch 3" in result.message and f"Kept the weights of epoch {result.best_epoch}" in result.message
+    assert ("diverged in epoch 3" in result.message
+            and f"Kept the weights of epoch {result.best_epoch}" in result.message)
     assert same_weights(net.state_dict(), states[result.best_epoch])
     assert all(torch.isfinite(p).all() for p in net.parameters())
 

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 # data point (so a click there can only pick it; trace 0 is the invisible decode grid), away from the modebar.
 POINT_JS = """(trace) => { const gd = document.querySelector('.js-plotly-plot'); const L = gd._fullLayout;
   const xa = L.xaxis, ya = L.yaxis; const px = (t, i) => [xa.l2p(t.x[i]) + xa._offset, ya.l2p(t.y[i]) + ya._offset];
-  const all = []; gd._fullData.slice(1).forEach((t, k) => { for (let i = 0; i < t.x.length; i++) all.push([k + 1, i, ...px(t, i)]); });
+  const all = []; gd._fullData.slice(1).forEach((t, k) => {
+    for (let i = 0; i < t.x.length; i++) all.push([k + 1, i, ...px(t, i)]); });
   const t = gd._fullData[trace]; let best = null, bestD = -1;
   for (let i = 0; i < t.x.length; i++) {
     const [x, y] = px(t, i);

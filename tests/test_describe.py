@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from aecore import table_dataset
-from aecore.inspect import compare_table_row, decoded_table_row, label_mix
+from aecore.describe import compare_table_row, decoded_table_row, label_mix
 
 
 @pytest.fixture
