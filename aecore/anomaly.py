@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from .dataset import category_values
+
 
 def threshold(scores: np.ndarray, percentile: float) -> float:
     """The score above which the top (100 - percentile)% of rows lie."""
@@ -29,4 +31,4 @@ def auroc(scores: np.ndarray, is_anomaly) -> float | None:
 def anomaly_mask(labels: pd.Series, anomalous_values) -> np.ndarray:
     """Rows whose label is one of anomalous_values (compared as text)."""
     wanted = {str(v) for v in anomalous_values}
-    return labels.astype(str).isin(wanted).to_numpy()
+    return np.isin(category_values(labels), list(wanted))

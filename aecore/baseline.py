@@ -23,6 +23,22 @@ def pca_test_mse(X_train: np.ndarray, X_test: np.ndarray, k: int, seed: int = 0)
     return float(((pca.inverse_transform(pca.transform(b)) - b) ** 2).mean())
 
 
+def pca_errors(X_train: np.ndarray, X_test: np.ndarray, ks: list[int], seed: int = 0) -> list[float]:
+    """PCA's test MSE per element at each latent size in ks, from one fit: PCA-k keeps the first k
+    components of PCA-max(ks) (the components are nested), so a whole curve costs one SVD."""
+    a = np.asarray(X_train, dtype=np.float32).reshape(len(X_train), -1)
+    b = np.asarray(X_test, dtype=np.float32).reshape(len(X_test), -1)
+    top = max(1, min(max(ks), a.shape[0], a.shape[1]))
+    pca = PCA(n_components=top, random_state=seed).fit(a)
+    scores = (b - pca.mean_) @ pca.components_.T  # (n_test, top)
+    out = []
+    for k in ks:
+        k = max(1, min(k, top))
+        recon = scores[:, :k] @ pca.components_[:k] + pca.mean_
+        out.append(float(((recon - b) ** 2).mean()))
+    return out
+
+
 @dataclass(frozen=True)
 class PcaComparison:
     """An autoencoder's reconstruction error beside PCA's at the same latent size, on the same rows."""

@@ -196,7 +196,7 @@ def _read_model(members: dict) -> Autoencoder:
         model.split_ = {k: np.asarray(v, dtype=np.int64) for k, v in spec["split"].items()}
         if tuple(model.config_.input_shape) != model.input_shape_:
             raise ValueError("input shapes disagree")
-        if model.latent_dim != model.config_.latent_dim:
+        if model.latent_dim is not None and model.latent_dim != model.config_.latent_dim:
             raise ValueError("the latent size in params and config disagree")
         if not all(isinstance(h, dict) for h in model.history_):
             raise ValueError("history entries must be objects")

@@ -119,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default=defaults["model"], choices=model_names(), metavar="MODEL",
                    help="; ".join(f"{name}: {describe_model(name)}" for name in model_names()))
     t.add_argument("--latent", type=int, default=defaults["latent_dim"],
-                   help=f"latent size (default {defaults['latent_dim']})")
+                   help="latent size (default: about a quarter of the features, 1 to 8)")
     t.add_argument("--epochs", type=int, default=None, help="default: about 4,000 optimizer steps, 20-400 epochs")
     t.add_argument("--label", default=None, help="CSV column used as label (never a feature)")
     t.add_argument("--seed", type=int, default=defaults["seed"])

@@ -119,7 +119,8 @@ def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
     callers impute in place."""
     if kind == "datetime":
         ts = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-        return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan).copy()
+        epoch = pd.Timestamp(0, tz="UTC").as_unit(ts.dt.unit)  # the column's own resolution: year 1 fits in 's'
+        return (ts - epoch).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan).copy()
     if kind == "bool":
         lowered = series.astype(str).str.strip().str.lower()
         mapped = lowered.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0,

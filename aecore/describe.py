@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset, TablePreprocessor
+from .dataset import Dataset, TablePreprocessor, category_values
 
 
 def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray) -> pd.DataFrame:
@@ -48,5 +48,5 @@ def label_mix(dataset: Dataset, rows: np.ndarray, column: str | None = None) -> 
     column = column or dataset.label
     if column is None or column not in dataset.meta:
         return pd.DataFrame(columns=["value", "rows"])
-    counts = dataset.meta[column].iloc[rows].astype(str).value_counts()
+    counts = pd.Series(category_values(dataset.meta[column].iloc[rows])).value_counts()
     return pd.DataFrame({"value": counts.index, "rows": counts.to_numpy()})

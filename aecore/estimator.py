@@ -32,10 +32,19 @@ from .training import EpochReport, TrainSettings, batched, train
 DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
 MIN_EPOCHS, MAX_EPOCHS = 20, 400
 MAX_LATENT = 1024        # a code wider than this is no longer a compression of anything we load
+MAX_DEFAULT_LATENT = 8   # the automatic latent size's ceiling: enough to beat PCA-8 on MNIST, small enough to map
 MAX_LR = 10.0            # beyond this Adam only diverges; the UI offers 1e-4 to 1e-2
 MIN_ROWS_TO_HOLD_OUT = 20  # below this every row trains: a held-out row or two measures nothing
 RECON_CHOICES = ("auto", *RECONS)
 PARALLEL_ANGLE = 1e-6  # radians: codes this close in direction are walked in a straight line (slerp's 0/0)
+
+
+def default_latent(n_features: int) -> int:
+    """The latent size when none is given: about a quarter of the features, at least 2 (a 2-D map of the
+    codes themselves; 1 for 3 features or fewer) and at most 8, so the code is always below the input and
+    the first map is a real compression (iris' 4 features get 2, a 9-feature table 2, wine's 13 get 3,
+    64-pixel digits and 784-pixel MNIST get 8)."""
+    return int(min(MAX_DEFAULT_LATENT, max(2 if n_features >= 4 else 1, n_features // 4)))
 
 
 def default_epochs(n_train: int, batch_size: int) -> int:
@@ -77,19 +86,20 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     """An autoencoder as a transformer: fit, transform (encode), inverse_transform (decode).
 
     model: a name from aecore.models.model_names() ("dense", "conv", "denoising", "sparse", "vae",
-    "conv-vae", ...). epochs: None picks default_epochs() for the data size. hidden: dense widths or
-    conv channels (None: the backbone's default_hidden). recon: "auto" uses MSE, except for images
+    "conv-vae", ...). latent_dim: None picks default_latent() for the data width. epochs: None picks
+    default_epochs() for the data size. hidden: dense widths or conv channels (None: the backbone's
+    default_hidden). recon: "auto" uses MSE, except for images
     (pixels in [0, 1]) on a model that cannot start at PCA (a VAE, or pca_init=False), which get a
     sigmoid output with binary cross-entropy; "bce" asks for that on any image model. pca_init: every
     model with a point code starts as PCA (its linear paths set to PCA's components), so training
     refines PCA instead of racing it."""
 
-    def __init__(self, model: str = "dense", latent_dim: int = 8, epochs: int | None = None, batch_size: int = 128,
-                 lr: float = 1e-3, hidden: list[int] | None = None, validation: float = 0.1, test: float = 0.1,
-                 patience: int = 20, seed: int = 0, noise: str = "gaussian", noise_level: float = 0.2,
-                 sparsity: float = 1e-3, beta: float = 1.0, recon: str = "auto", weight_decay: float = 0.0,
-                 max_seconds: float | None = None, pca_init: bool = True, threads: int | None = None,
-                 device: str = "auto"):
+    def __init__(self, model: str = "dense", latent_dim: int | None = None, epochs: int | None = None,
+                 batch_size: int = 128, lr: float = 1e-3, hidden: list[int] | None = None,
+                 validation: float = 0.1, test: float = 0.1, patience: int = 20, seed: int = 0,
+                 noise: str = "gaussian", noise_level: float = 0.2, sparsity: float = 1e-3, beta: float = 1.0,
+                 recon: str = "auto", weight_decay: float = 0.0, max_seconds: float | None = None,
+                 pca_init: bool = True, threads: int | None = None, device: str = "auto"):
         self.model = model
         self.latent_dim = latent_dim
         self.epochs = epochs
@@ -116,8 +126,9 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         """The parameters' own rules. Choices that belong to the network (noise, output) are checked
         where the network's config is made (ModelConfig), model names by the registry (parse_model)."""
         parse_model(self.model)
-        if not is_whole(self.latent_dim) or self.latent_dim > MAX_LATENT:
-            raise ConfigError(f"latent_dim must be a whole number from 1 to {MAX_LATENT}; got {self.latent_dim!r}.")
+        if self.latent_dim is not None and (not is_whole(self.latent_dim) or self.latent_dim > MAX_LATENT):
+            raise ConfigError(f"latent_dim must be a whole number from 1 to {MAX_LATENT} (or None for the default); "
+                              f"got {self.latent_dim!r}.")
         if self.epochs is not None and not is_whole(self.epochs):
             raise ConfigError(f"epochs must be a positive whole number (or None for the default); got {self.epochs!r}.")
         if not is_whole(self.batch_size):
@@ -137,9 +148,10 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         if self.recon == "bce" and not pixels:
             raise ConfigError("recon='bce' needs images with pixel values in [0, 1]; use 'mse' for tables.")
         output, recon = self._output(pixels, backbone, objective)
-        module = BACKBONES[backbone].module
-        hidden = list(self.hidden) if self.hidden else module.default_hidden(int(np.prod(X.shape[1:])))
-        return ModelConfig(backbone, objective, list(X.shape[1:]), int(self.latent_dim), hidden, output, recon,
+        n_features = int(np.prod(X.shape[1:]))
+        latent = default_latent(n_features) if self.latent_dim is None else int(self.latent_dim)
+        hidden = list(self.hidden) if self.hidden else BACKBONES[backbone].module.default_hidden(n_features)
+        return ModelConfig(backbone, objective, list(X.shape[1:]), latent, hidden, output, recon,
                            self.noise, float(self.noise_level), float(self.sparsity), float(self.beta))
 
     def _output(self, pixels: bool, backbone: str, objective: str) -> tuple[str, str]:

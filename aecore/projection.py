@@ -122,6 +122,11 @@ class MapInverse(NeighbourBlend):
     def decode_point(self, x: float, y: float) -> tuple[np.ndarray, float]:
         return self((x, y))
 
+    def nearest_rows(self, x: float, y: float, k: int = 3) -> np.ndarray:
+        """The rows whose map positions are nearest to (x, y), nearest first: whose codes a decode blends."""
+        _, idx = self.tree.query((x, y), k=min(k, len(self.target)))
+        return np.atleast_1d(idx).astype(np.int64)
+
 
 def place_on_map(codes_known: np.ndarray, xy_known: np.ndarray, codes_new: np.ndarray, k: int = 8) -> np.ndarray:
     """Put new codes on an existing map by their nearest known codes (UMAP has no cheap, stable

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .dataset import CategoricalColumn, Dataset, NumericColumn, TablePreprocessor, category_values, numeric_values
+from .dataset import (
+    MISSING,
+    CategoricalColumn,
+    Dataset,
+    NumericColumn,
+    TablePreprocessor,
+    category_values,
+    numeric_values,
+)
 from .errors import DataError
 from .limits import DEFAULT_LIMITS, Limits
 from .sources import read_bytes
@@ -21,6 +30,12 @@ from .sources import read_bytes
 DELIMITERS = [",", ";", "\t", "|"]
 PARSE_SHARE = 0.95  # share of non-missing values that must parse for a text column to count as numbers/dates
 BOOL_WORDS = {"true", "false", "yes", "no"}
+# From this many rows, a column whose values are all different (text) or count 1, 2, 3... (numbers) is an
+# identifier, kept as metadata: one-hot encoding names or learning row numbers would only add noise.
+MIN_ROWS_FOR_IDS = 10
+# Column names that usually hold a class label (compared lower-case); guess_label prefers them.
+LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis", "species", "cultivar", "outcome",
+               "income", "survived", "churn", "variety", "type", "kind", "grade", "quality", "sex", "gender")
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -98,6 +113,8 @@ def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
     if pd.api.types.is_bool_dtype(series):
         return "bool", ""
     if pd.api.types.is_numeric_dtype(series):
+        if is_row_number(present):
+            return "metadata", "a row number (each value the previous plus 1): kept, not a feature"
         return "number", ""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime", ""
@@ -109,69 +126,147 @@ def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
     if looks_like_dates(text):
         return "datetime", "dates converted to seconds since 1970"
     distinct = text.nunique()
+    if distinct == len(series) >= MIN_ROWS_FOR_IDS:
+        return "metadata", "every value is different (names or ids): kept for hover and search, not a feature"
     if distinct <= limits.max_categories:
         return "category", ""
     return "metadata", (f"{distinct:,} distinct text values (more than {limits.max_categories}): kept for hover "
                         "and colour, not used as a feature")
 
 
+def is_row_number(values: pd.Series) -> bool:
+    """0, 1, 2, ... or 1, 2, 3, ... in order: an exported index such as 'Unnamed: 0', not a measurement (a
+    run of years such as 1990, 1991, ... starts elsewhere and stays a feature)."""
+    if len(values) < MIN_ROWS_FOR_IDS or not pd.api.types.is_integer_dtype(values):
+        return False
+    v = values.to_numpy()
+    return bool(v[0] in (0, 1) and (np.diff(v) == 1).all())
+
+
 def looks_like_dates(text: pd.Series) -> bool:
+    """Most values parse as dates and carry a 4-digit year or a time: '3/4' (a genotype, a score) does not."""
     head = text.head(200)
     if not head.str.contains(r"\d", regex=True).all() or not head.str.contains(r"[-/:]", regex=True).all():
+        return False
+    if head.str.contains(r"\d{4}|\d:\d\d", regex=True).mean() < PARSE_SHARE:
         return False
     parsed = pd.to_datetime(head, errors="coerce", utc=True, format="mixed")
     return parsed.notna().mean() >= PARSE_SHARE
 
 
-def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[str], list[str]]:
-    """Decide what each feature column becomes. Returns (preprocessor, report lines, metadata-only columns)."""
-    numeric, categorical, report, metadata_only = [], [], [], []
+@dataclass(frozen=True)
+class ColumnPlan:
+    """What one column becomes, and why: what the app shows before training and the report after."""
+    name: str
+    role: str   # number | bool | datetime | category | metadata | drop | label
+    note: str   # "" or why, in words for a person
+
+    @property
+    def used(self) -> bool:
+        return self.role in FEATURE_ROLES
+
+    def line(self) -> str:
+        """The report line ("" when there is nothing to say)."""
+        if self.role == "drop":
+            return f"Dropped '{self.name}': {self.note}."
+        return f"'{self.name}': {self.note}." if self.note else ""
+
+
+FEATURE_ROLES = ("number", "bool", "datetime", "category")
+
+
+def plan_category(name: str, series: pd.Series) -> tuple[ColumnPlan, CategoricalColumn | None]:
+    cats = sorted(set(category_values(series)))
+    if len(cats) < 2:
+        return ColumnPlan(name, "drop", f"it has a single value ('{cats[0]}')"), None
+    missing = int(series.isna().sum())
+    note = f"{len(cats)} categories, one-hot encoded"
+    if missing:
+        note += f"; {missing:,} missing value(s) kept as the category '{MISSING}'"
+    return ColumnPlan(name, "category", note), CategoricalColumn(name, cats)
+
+
+def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[ColumnPlan, NumericColumn | None]:
+    values = numeric_values(series, role)
+    infinite = int(np.isinf(values).sum())
+    absent = int(series.isna().sum())
+    unparsable = int(np.isnan(values).sum()) - absent
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return ColumnPlan(name, "drop", "no value could be read as a number"), None
+    fill = float(np.median(finite))
+    values[~np.isfinite(values)] = fill
+    std = float(values.std())
+    if std == 0.0 or not np.isfinite(std):
+        return ColumnPlan(name, "drop", f"every value is the same ({fill:g})"), None
+    notes = [reason] if reason else []
+    if absent:
+        notes.append(f"{absent:,} missing value(s) set to the median {fill:g}")
+    if unparsable > 0:
+        notes.append(f"{unparsable:,} value(s) that are not numbers set to the median {fill:g}")
+    if infinite:
+        notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
+    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, float(values.mean()), std, fill, role)
+
+
+def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[ColumnPlan]]:
+    """Decide what each feature column becomes: the fitted preprocessing and one plan per column."""
+    numeric, categorical, plans = [], [], []
     for name in features:
         series = df[name]
         role, reason = classify_column(series, limits)
-        if role == "drop":
-            report.append(f"Dropped '{name}': {reason}.")
-            continue
-        if role == "metadata":
-            report.append(f"'{name}': {reason}.")
-            metadata_only.append(name)
+        if role in ("drop", "metadata"):
+            plans.append(ColumnPlan(name, role, reason))
             continue
         if role == "category":
-            values = category_values(series)
-            cats = sorted(set(values))
-            missing = int(series.isna().sum())
-            if len(cats) < 2:
-                report.append(f"Dropped '{name}': it has a single value ('{cats[0]}').")
-                continue
-            if missing:
-                report.append(f"'{name}': {missing:,} missing value(s) kept as the category '(missing)'.")
-            categorical.append(CategoricalColumn(name, cats))
-            continue
-        values = numeric_values(series, role)
-        infinite = int(np.isinf(values).sum())
-        missing = int(np.isnan(values).sum()) - int(series.isna().sum())  # parse failures
-        absent = int(series.isna().sum())
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            report.append(f"Dropped '{name}': no value could be read as a number.")
-            continue
-        fill = float(np.median(finite))
-        values[~np.isfinite(values)] = fill
-        std = float(values.std())
-        if std == 0.0 or not np.isfinite(std):
-            report.append(f"Dropped '{name}': every value is the same ({fill:g}).")
-            continue
-        notes = [reason] if reason else []
-        if absent:
-            notes.append(f"{absent:,} missing value(s) set to the median {fill:g}")
-        if missing > 0:
-            notes.append(f"{missing:,} value(s) that are not numbers set to the median {fill:g}")
-        if infinite:
-            notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
-        if notes:
-            report.append(f"'{name}': " + "; ".join(notes) + ".")
-        numeric.append(NumericColumn(name, float(values.mean()), std, fill, role))
-    return TablePreprocessor(numeric, categorical), report, metadata_only
+            plan, column = plan_category(name, series)
+            categorical += [column] if column else []
+        else:
+            plan, column = plan_numeric(name, series, role, reason)
+            numeric += [column] if column else []
+        plans.append(plan)
+    return TablePreprocessor(numeric, categorical), plans
+
+
+def plan_table(df: pd.DataFrame, label: str | None, features: list[str],
+               limits: Limits = DEFAULT_LIMITS) -> list[ColumnPlan]:
+    """What every column of df would become with this label and these features (for the column chooser)."""
+    _, plans = fit_table(df, [c for c in features if c != label and c in df.columns], limits)
+    by_name = {p.name: p for p in plans}
+    out = []
+    for name in df.columns:
+        if name == label:
+            out.append(ColumnPlan(name, "label", "colour, hover and AUROC; never a feature"))
+        else:
+            out.append(by_name.get(name, ColumnPlan(name, "metadata", "not chosen as a feature")))
+    return out
+
+
+def guess_label(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """The column most likely to be a class label, or None: a column named like one (label, class,
+    species...) if it is categorical; else the categorical text column with the fewest categories
+    (ties go to the later column: targets are often last). A measurement such as diamonds' numeric
+    'y' is never chosen: numbers count as categories only when they are whole and few."""
+    candidates = [c for c in df.columns if is_categorical(df[c], limits)]
+    named = [c for c in candidates if str(c).strip().lower() in LABEL_NAMES]
+    if named:  # in LABEL_NAMES' order: 'income' before 'sex' in a census table
+        return min(named, key=lambda c: LABEL_NAMES.index(str(c).strip().lower()))
+    text = [c for c in candidates if not pd.api.types.is_numeric_dtype(df[c])]
+    if not text:
+        return None
+    return min(reversed(text), key=lambda c: df[c].nunique())
+
+
+def is_categorical(series: pd.Series, limits: Limits) -> bool:
+    distinct = series.nunique()
+    if not 2 <= distinct <= limits.max_categories:
+        return False
+    if pd.api.types.is_bool_dtype(series):
+        return True
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.dropna().to_numpy(dtype=np.float64)
+        return bool(np.all(values == np.round(values)))
+    return classify_column(series, limits)[0] in ("category", "bool")
 
 
 def load_table(source, label: str | None = None, features: list[str] | None = None, name: str | None = None,
@@ -200,11 +295,12 @@ def table_dataset(df: pd.DataFrame, label: str | None = None, features: list[str
     features = [c for c in features if c != label]
     if not features:
         raise DataError("No feature columns are selected. Choose at least one column to learn from.")
-    pre, notes, _ = fit_table(df, features, limits)
-    report += notes
+    pre, plans = fit_table(df, features, limits)
+    report += [p.line() for p in plans if p.line()]
     if pre.n_features == 0:
-        raise DataError("None of the chosen columns can be used as a feature (see the report). The data needs at "
-                        "least one column of numbers, dates or categories that varies.")
+        reasons = "; ".join(f"'{p.name}': {p.note}" for p in plans)
+        raise DataError(f"None of the chosen columns can be used as a feature ({reasons}). The data needs at least "
+                        "one column of numbers, dates or categories that varies.")
     X = pre.transform(df)
     report.append(f"{pre.n_features} feature(s) from {len(pre.columns)} column(s).")
     meta = df.reset_index(drop=True)

@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from aecore.anomaly import anomaly_mask, auroc, threshold, top_k
+from aecore.dataset import category_values
 from aecore.export import to_csv_bytes
 
-from .figures import error_histogram
+from .figures import category_order, error_histogram
 from .render import diff_heatmap, to_pil
 from .state import Workspace, get_ws
 
@@ -38,7 +39,7 @@ def anomaly_panel() -> None:
         flagged = int((errors > cut).sum())
         st.metric("Flagged rows", f"{flagged:,} of {ds.n:,}", help=f"error > {cut:.4g}")
         if ds.label:
-            values = sorted(ds.meta[ds.label].astype(str).unique())
+            values = category_order(category_values(ds.meta[ds.label]))
             chosen = st.multiselect(f"Which '{ds.label}' values are anomalies?", values,
                                     key=f"anom_labels_{ws.version}",
                                     help="With known anomalies, the AUROC says how well the error ranks them first.")
@@ -57,7 +58,7 @@ def anomaly_panel() -> None:
         cols = st.columns(GALLERY_COLS)
         for i, row in enumerate(rows):
             with cols[i % GALLERY_COLS].container(border=True):
-                label = f" · {ds.meta[ds.label].iloc[row]}" if ds.label else ""
+                label = f" · {category_values(ds.meta[ds.label].iloc[[row]])[0]}" if ds.label else ""
                 st.caption(f"#{i + 1} · row {row}{label} · error {errors[row]:.4g}")
                 st.image([to_pil(ds.X[row], 64), to_pil(recon[i], 64), diff_heatmap(ds.X[row], recon[i], 64)])
     else:

@@ -1,7 +1,8 @@
-"""The heart of the app: the latent map (fragment "map") and the inspector beside it (fragment
-"inspector"). A click on the map runs `on_map_select`, which records the pick and reruns only the
-inspector: the map is not rebuilt or re-sent, so the clicked point stays highlighted by Plotly's
-own selection styling."""
+"""The heart of the app: the latent map (fragment "map", with colour and search) and the inspector
+beside it (fragment "inspector": the views of what was picked, in dashboard/views/). A click on the
+map runs `on_map_select`, which records the pick and reruns only the inspector: the map is not rebuilt
+or re-sent, so the clicked point stays highlighted by Plotly's own selection styling. A search or
+"ring the neighbours" changes the figure (one small trace on top of the cached map)."""
 from __future__ import annotations
 
 import time
@@ -10,16 +11,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from aecore.describe import compare_table_row, decoded_table_row, label_mix
-from aecore.export import codes_frame, to_csv_bytes
-from aecore.projection import FAR_FROM_DATA
+from aecore.errors import AecoreError
+from aecore.search import find_rows
 
 from . import timing
-from .figures import GRID_ID, MAX_CATEGORIES, map_figure
-from .render import diff_heatmap, to_pil
-from .state import Pick, Workspace, get_ws
+from .figures import ERROR_COLUMN, GRID_ID, colouring, map_figure, with_highlight
+from .state import Highlight, Pick, Workspace, get_ws
+from .views import compression, denoise, neighbours, reconstruction, selection, traversal
 
 MAP_KEY = "latent_map"
+COLOURABLE = 1_000  # text columns with more distinct values (names, ids) are not offered as colours
+FIND_PREFIX = "matches for"
+LISTED = 500        # search matches ringed and listed (the total is always said)
 
 
 def point_id(point: dict) -> int | None:
@@ -69,91 +72,109 @@ def on_map_select() -> None:
 
 
 def colour_options(ws: Workspace) -> list[str]:
+    """The label first, then the error, then every column that can colour: numbers, and text with up to
+    COLOURABLE distinct values (beyond that a column is names or ids: colour says nothing)."""
     meta = ws.dataset.meta
     opts = [ws.dataset.label] if ws.dataset.label else []
-    opts.append("reconstruction error")
+    opts.append(ERROR_COLUMN)
     for col in meta.columns:
-        if col in opts or col in ("file",):
+        if col in opts or col == "file":
             continue
-        if meta[col].nunique() <= MAX_CATEGORIES or pd.api.types.is_numeric_dtype(meta[col]):
+        if pd.api.types.is_numeric_dtype(meta[col]) or meta[col].nunique() <= COLOURABLE:
             opts.append(col)
     return opts
+
+
+def on_match_select() -> None:
+    """A row picked in the search results becomes the pick, as if clicked on the map."""
+    ws = get_ws()
+    state = st.session_state.get(f"matches_{ws.version}")
+    picked = (state or {}).get("selection", {}).get("rows") or []
+    if picked and ws.highlight is not None:
+        ws.pick, ws.selection = Pick(row=int(ws.highlight.rows[picked[0]])), None
+        st.rerun("inspector")
+
+
+def find_panel(ws: Workspace, query: str) -> None:
+    """Matches of the search box, ringed on the map and listed; a search replaces the highlight."""
+    if not query.strip():
+        if ws.highlight is not None and ws.highlight.name.startswith(FIND_PREFIX):
+            ws.highlight = None
+        return
+    try:
+        found = find_rows(ws.dataset.meta, query, limit=LISTED)
+    except AecoreError as exc:
+        st.error(str(exc))
+        return
+    if not found.total:
+        st.caption(f"No row matches '{query}'.")
+        ws.highlight = None
+        return
+    ws.highlight = Highlight(found.rows, f"{FIND_PREFIX} '{query}' ({found.total:,})")
+    shown = "" if found.total == len(found.rows) else f" (the first {len(found.rows):,} are ringed and listed)"
+    st.caption(f"{found.total:,} row(s) match '{query}' by {found.how}{shown}. Pick one in the list to inspect it.")
 
 
 @st.fragment(key="map")
 def map_panel() -> None:
     ws = get_ws()
     ex = ws.exploration
-    opts = colour_options(ws)
     top = st.columns([2, 3])
-    colour_by = top[0].selectbox("Colour by", opts, key=f"colour_by_{ws.version}")
+    colour_by = top[0].selectbox("Colour by", colour_options(ws), key=f"colour_by_{ws.version}")
+    query = top[1].text_input("Find rows", key=f"find_{ws.version}",
+                              placeholder="row id, file name, any value, or column:value",
+                              help="Matches are ringed on the map and listed under it.")
+    find_panel(ws, query)
     how = {"umap": "UMAP of the codes", "pca": "PCA of the codes", "latent": "the 2-D codes themselves",
            "stored": "saved map"}[ex.projection]
-    top[1].caption(f"{ws.dataset.n:,} points · {how}. Click a point, or empty space to decode it; "
-                   "drag with box/lasso (toolbar) to select many.")
+    st.caption(f"{ws.dataset.n:,} points · {how}. Click a point, or empty space to decode it; "
+               "drag with box/lasso (toolbar) to select many.")
+    note = ws.cached(("colour note", colour_by), lambda: colouring(ws.dataset.meta, ex.errors, colour_by).note)
+    if note:
+        st.caption(note)
     fig = ws.cached(("map", colour_by),
                     lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label))
+    if ws.highlight is not None:
+        fig = with_highlight(fig, ex.xy, ws.highlight.rows, ws.highlight.name)
     event = st.plotly_chart(fig, key=map_key(ws), on_select=on_map_select, selection_mode=("points", "box", "lasso"),
                             config={"scrollZoom": True, "displaylogo": False})
     apply_selection(ws, event)  # AppTest and first renders: the returned state, same rule
+    if ws.highlight is not None:
+        highlight_list(ws)
 
 
-def show_images(pairs: list[tuple[str, object]]) -> None:
-    cols = st.columns(len(pairs))
-    for col, (caption, image) in zip(cols, pairs, strict=True):
-        col.image(image, caption=caption)
+def clear_highlight() -> None:
+    """Before the map reruns: no ring, and an empty search box (which would ring its matches again)."""
+    ws = get_ws()
+    ws.highlight = None
+    st.session_state[f"find_{ws.version}"] = ""
 
 
-def inspect_row(ws: Workspace, row: int) -> None:
-    ds, model, ex = ws.dataset, ws.model, ws.exploration
-    x = ds.X[row : row + 1]
-    x_hat = model.reconstruct(x)
-    meta = ds.meta.iloc[row]
-    who = f"Row {row}" + (f" · {ds.label} {meta[ds.label]}" if ds.label else "")
-    if "file" in ds.meta.columns:
-        who += f" · {meta['file']}"
-    st.markdown(f"**{who}**")
-    rank = int((ex.errors > ex.errors[row]).sum()) + 1
-    st.caption(f"Reconstruction error {ex.errors[row]:.4g} (rank {rank:,} of {ds.n:,}, 1 = most anomalous)")
-    if ds.kind == "image":
-        show_images([("original", to_pil(x[0])), ("reconstruction", to_pil(x_hat[0])),
-                     ("difference", diff_heatmap(x[0], x_hat[0]))])
-        st.caption("Difference: red where the reconstruction adds ink, blue where it misses ink.")
-    else:
-        st.dataframe(compare_table_row(ds.preprocessor, x[0], x_hat[0]), hide_index=True, height=320,
-                     column_config={"error": st.column_config.ProgressColumn(
-                         "error", format="%.3f", min_value=0.0, max_value=max(1.0, float(((x - x_hat) ** 2).max())))})
+def highlight_list(ws: Workspace) -> None:
+    h = ws.highlight
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"Ringed on the map: {h.name}.")
+    c2.button("Clear", key="highlight_clear", width="stretch", on_click=clear_highlight)
+    if h.name.startswith(FIND_PREFIX):
+        rows = h.rows[:LISTED]
+        table = ws.dataset.meta.iloc[rows].copy()
+        table.insert(0, "row", rows)
+        st.dataframe(table, hide_index=True, height=200, key=f"matches_{ws.version}", on_select=on_match_select,
+                     selection_mode="single-row")
 
 
-def inspect_location(ws: Workspace, x: float, y: float) -> None:
-    code, distance = ws.exploration.inverse.decode_point(x, y)
-    decoded = ws.model.inverse_transform(code[None])
-    st.markdown(f"**Decoded at ({x:.2f}, {y:.2f})**")
-    if distance > FAR_FROM_DATA:
-        st.caption(f"This spot is {distance:.1f} neighbour spacings from the nearest point: the code is extrapolated, "
-                   "so expect something the model has not seen.")
-    else:
-        st.caption("The code is a distance-weighted blend of the nearest points' codes.")
-    if ws.dataset.kind == "image":
-        show_images([("decoded", to_pil(decoded[0]))])
-    else:
-        st.dataframe(decoded_table_row(ws.dataset.preprocessor, decoded[0]), hide_index=True, height=320)
+POINT_VIEWS = {"Reconstruction": reconstruction.render, "Neighbours": neighbours.render,
+               "Traversal": traversal.render, "Denoise": denoise.render, "Compression": compression.render}
 
 
-def selection_summary(ws: Workspace, rows: np.ndarray) -> None:
-    ds, ex = ws.dataset, ws.exploration
-    st.markdown(f"**{len(rows):,} rows selected** · mean error {ex.errors[rows].mean():.4g}")
-    mix = label_mix(ds, rows)
-    if len(mix):
-        st.bar_chart(mix.set_index("value"), height=180, horizontal=True)
-
-    def selected_csv() -> bytes:
-        frame = ds.meta.iloc[rows].reset_index(drop=True)
-        codes = codes_frame(ex.codes[rows], ex.xy[rows], ex.errors[rows], ids=rows)
-        return to_csv_bytes(codes.join(frame.drop(columns=[c for c in frame.columns if c in codes.columns])))
-
-    st.download_button("Download selected rows (CSV)", selected_csv, file_name="selection.csv", mime="text/csv",
-                       on_click="ignore", key="dl_selection")
+def point_views(ws: Workspace, row: int) -> None:
+    """The picked row under one tab per question; only the open tab is computed (tabs rerun lazily)."""
+    st.markdown(f"**{reconstruction.title(ws, row)}**")
+    tabs = st.tabs(list(POINT_VIEWS), key="point_view", on_change="rerun")
+    for view, tab in zip(POINT_VIEWS.values(), tabs, strict=True):
+        if tab.open:
+            with tab:
+                view(ws, row)
 
 
 @st.fragment(key="inspector")
@@ -161,15 +182,16 @@ def inspector_panel() -> None:
     ws = get_ws()
     with st.container(border=True):
         if ws.selection is not None and len(ws.selection):
-            selection_summary(ws, ws.selection)
+            selection.render(ws, ws.selection)
         elif ws.pick.row is not None and ws.pick.row < ws.dataset.n:
-            inspect_row(ws, ws.pick.row)
+            point_views(ws, ws.pick.row)
         elif ws.pick.x is not None:
-            inspect_location(ws, ws.pick.x, ws.pick.y)
+            reconstruction.render_location(ws, ws.pick.x, ws.pick.y)
         else:
             st.markdown("**Click a point on the map**")
-            st.caption("You will see that row beside its reconstruction. Click empty space to see what the "
-                       "decoder makes of that spot; use box or lasso to select a group.")
+            st.caption("You will see that row beside its reconstruction, its nearest neighbours, a traversal of each "
+                       "latent dimension, how it denoises and what its code costs. Click empty space to see what "
+                       "the decoder makes of that spot; use box or lasso to select a group.")
     if ws.click_started is not None:  # server-side cost of a click: callback to inspector rendered
         timing.record("click", ms=1000 * (time.perf_counter() - ws.click_started), n=ws.dataset.n,
                       row=ws.pick.row, decode=ws.pick.row is None)

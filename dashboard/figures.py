@@ -1,19 +1,79 @@
-"""Plotly figures: the latent map, the loss curve, the error histogram. Built once per model version
-(the map is cached in the Workspace) because serialising them is the expensive part of a rerun."""
+"""Plotly figures: the latent map (with its highlight overlay), the loss curve, the error histogram and
+the compression curve. The map is built once per model version and colour (cached in the Workspace)
+because serialising it is the expensive part of a rerun; a highlight adds one small trace to it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import colorcet
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from aecore.dataset import MISSING, category_values
+
 GRID = 81            # invisible grid points per side: any click on empty space lands on one
-MAX_CATEGORIES = 30  # colour by a column as categories up to this many distinct values
+GRID_ID = -1         # customdata of grid points (data points carry their row id >= 0)
+# A numeric column with at most this many distinct values is coloured as categories (digit labels 0-9,
+# a 1-5 rating); above it, with a colour scale.
+NUMERIC_AS_CATEGORIES = 30
+# Distinct colours for categories: Glasbey's palette (colorcet), built for telling many categories apart,
+# starting with the ten familiar category10 colours. Above MAX_COLOURS categories the most common
+# MAX_COLOURS - 1 keep a colour and the rest share OTHER_COLOUR.
+PALETTE = colorcet.palette["glasbey_category10"]
+MAX_COLOURS = 100
+OTHER_COLOUR = "#c7c7c7"
+MISSING_COLOUR = "#8c8c8c"
+# Colour scales span the 1st to 99th percentile, so a few outliers cannot paint the map one colour.
+SCALE_PERCENTILES = (1.0, 99.0)
 # Marker size by point count: big enough to click when few, small enough not to blot each other out.
 POINT_SIZES = ((2_000, 7), (20_000, 5), (float("inf"), 3))
-GRID_ID = -1         # customdata of grid points (data points carry their row id >= 0)
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf", "#393b79", "#ad494a", "#8ca252", "#bd9e39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
-           "#756bb1", "#636363"]
+HIGHLIGHT_COLOUR = "#e41a1c"
+ERROR_COLUMN = "reconstruction error"
+
+
+@dataclass(frozen=True)
+class Colouring:
+    """How a column colours the map: as categories (labels as text, most common first when capped) or
+    as numbers on a scale."""
+    kind: str                      # "category" | "number" | "none"
+    values: np.ndarray | None      # str labels (n,) or float (n,)
+    categories: list[str]          # the categories that get their own colour, in legend order
+    note: str = ""                 # what a person should know (capped categories, clipped scale)
+
+
+def category_order(values: np.ndarray) -> list[str]:
+    """Numbers in numeric order, else text in alphabetical order; the missing category last."""
+    cats = [c for c in pd.unique(values) if c != MISSING]
+    try:
+        cats = sorted(cats, key=float)
+    except ValueError:
+        cats = sorted(cats)
+    return cats + ([MISSING] if (values == MISSING).any() else [])
+
+
+def colouring(meta: pd.DataFrame, errors: np.ndarray, colour_by: str) -> Colouring:
+    if colour_by == ERROR_COLUMN:
+        return Colouring("number", np.asarray(errors, dtype=np.float64), [])
+    if colour_by not in meta.columns:
+        return Colouring("none", None, [])
+    col = meta[colour_by]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) \
+            and col.nunique() > NUMERIC_AS_CATEGORIES:
+        return Colouring("number", col.to_numpy(dtype=np.float64, na_value=np.nan), [])
+    values = category_values(col)
+    cats = category_order(values)
+    if len(cats) <= MAX_COLOURS:
+        return Colouring("category", values, cats)
+    counts = pd.Series(values).value_counts()
+    kept = set(counts.index[: MAX_COLOURS - 1])
+    note = (f"'{colour_by}' has {len(cats):,} values: the {MAX_COLOURS - 1} most common have their own colour, "
+            "the rest are grey. Find one with the search box above the map.")
+    return Colouring("category", values, [c for c in cats if c in kept], note)
+
+
+def point_size(n: int) -> int:
+    return next(size for limit, size in POINT_SIZES if n < limit)
 
 
 def grid_trace(xy: np.ndarray) -> go.Scattergl:
@@ -32,18 +92,44 @@ def grid_trace(xy: np.ndarray) -> go.Scattergl:
         hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>")
 
 
-def colour_values(meta: pd.DataFrame, errors: np.ndarray, colour_by: str):
-    """-> ('category', labels as str) | ('number', floats) | ('none', None)."""
-    if colour_by == "reconstruction error":
-        return "number", np.asarray(errors, dtype=np.float32)
-    if colour_by not in meta.columns:
-        return "none", None
-    col = meta[colour_by]
-    if pd.api.types.is_numeric_dtype(col) and col.nunique() > MAX_CATEGORIES:
-        return "number", col.to_numpy(dtype=np.float32, na_value=np.nan)
-    if col.nunique() <= MAX_CATEGORIES:
-        return "category", col.astype(str).to_numpy()
-    return "none", None
+def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel) -> list[go.Scattergl]:
+    traces = []
+    shown = set(c.categories)
+    groups = [(cat, c.values == cat, PALETTE[i % len(PALETTE)] if cat != MISSING else MISSING_COLOUR)
+              for i, cat in enumerate(c.categories)]
+    if len(shown) < len(set(c.values)):
+        others = ~np.isin(c.values, list(shown))
+        groups.append((f"other ({len(set(c.values[others])):,} values)", others, OTHER_COLOUR))
+    for name, mask, colour in groups:
+        rows = ids[mask]
+        traces.append(go.Scattergl(
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(name), customdata=rows,
+            text=c.values[rows] if name.startswith("other") else None,
+            marker=dict(size=size, color=colour, opacity=0.8), selected=sel, unselected=unsel,
+            hovertemplate=f"row %{{customdata}}<br>{colour_by}: " + ("%{text}" if name.startswith("other") else name)
+            + "<extra></extra>"))
+    return traces
+
+
+def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, hover_label) -> list[go.Scattergl]:
+    finite = np.isfinite(c.values)
+    lo, hi = np.percentile(c.values[finite], SCALE_PERCENTILES) if finite.any() else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = float(np.min(c.values[finite], initial=0.0)), float(np.max(c.values[finite], initial=1.0))
+    template = "row %{customdata}" + ("" if hover_label is None else "<br>%{text}")
+    traces = [go.Scattergl(
+        x=xy[finite, 0], y=xy[finite, 1], mode="markers", name="rows", customdata=ids[finite],
+        text=None if hover_label is None else hover_label[finite], selected=sel, unselected=unsel, showlegend=False,
+        marker=dict(size=size, opacity=0.8, color=c.values[finite].astype(np.float32), colorscale="Viridis",
+                    cmin=float(lo), cmax=float(hi), showscale=True,
+                    colorbar=dict(title=dict(text=f"{colour_by[:18]}<br><sub>1st–99th pct</sub>"), thickness=12)),
+        hovertemplate=template + f"<br>{colour_by}: %{{marker.color:.4g}}<extra></extra>")]
+    if not finite.all():
+        traces.append(go.Scattergl(
+            x=xy[~finite, 0], y=xy[~finite, 1], mode="markers", name=MISSING, customdata=ids[~finite],
+            marker=dict(size=size, color=MISSING_COLOUR, opacity=0.8), selected=sel, unselected=unsel,
+            hovertemplate=f"row %{{customdata}}<br>{colour_by}: {MISSING}<extra></extra>"))
+    return traces
 
 
 def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by: str, label: str | None,
@@ -51,44 +137,42 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata."""
     xy = np.asarray(xy, dtype=np.float32)
     n = len(xy)
-    point_size = next(size for limit, size in POINT_SIZES if n < limit)
+    size = point_size(n)
     ids = np.arange(n, dtype=np.int32)
-    hover_label = meta[label].astype(str).to_numpy() if label and label in meta else None
-    kind, values = colour_values(meta, errors, colour_by)
-    sel = dict(marker=dict(size=point_size + 9, opacity=1.0))
+    hover_label = category_values(meta[label]) if label and label in meta else None
+    c = colouring(meta, errors, colour_by)
+    sel = dict(marker=dict(size=size + 9, opacity=1.0))
     unsel = dict(marker=dict(opacity=0.35))
-    traces = []
-    if kind == "category":
-        cats = pd.unique(values)
-        try:
-            cats = sorted(cats, key=lambda c: float(c))
-        except ValueError:
-            cats = sorted(cats)
-        for i, cat in enumerate(cats):
-            rows = ids[values == cat]
-            traces.append(go.Scattergl(
-                x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(cat), customdata=rows,
-                marker=dict(size=point_size, color=PALETTE[i % len(PALETTE)], opacity=0.8),
-                selected=sel, unselected=unsel,
-                hovertemplate=f"row %{{customdata}}<br>{colour_by}: {cat}<extra></extra>"))
+    if c.kind == "category":
+        traces = category_traces(xy, ids, c, colour_by, size, sel, unsel)
+    elif c.kind == "number":
+        traces = number_trace(xy, ids, c, colour_by, size, sel, unsel, hover_label)
     else:
-        marker = dict(size=point_size, opacity=0.8, color="#1f77b4")
-        template = "row %{customdata}" + ("" if hover_label is None else "<br>%{text}")
-        if kind == "number":
-            marker.update(color=values, colorscale="Viridis", showscale=True,
-                          colorbar=dict(title=dict(text=colour_by[:18]), thickness=12))
-            template += f"<br>{colour_by}: %{{marker.color:.4g}}"
-        traces.append(go.Scattergl(
-            x=xy[:, 0], y=xy[:, 1], mode="markers", name="rows", customdata=ids, marker=marker,
-            text=hover_label, selected=sel, unselected=unsel, showlegend=False,
-            hovertemplate=template + "<extra></extra>"))
+        traces = [go.Scattergl(
+            x=xy[:, 0], y=xy[:, 1], mode="markers", name="rows", customdata=ids, text=hover_label,
+            marker=dict(size=size, opacity=0.8, color=PALETTE[0]), selected=sel, unselected=unsel, showlegend=False,
+            hovertemplate="row %{customdata}" + ("" if hover_label is None else "<br>%{text}") + "<extra></extra>")]
     fig = go.Figure([grid_trace(xy), *traces])
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=34, b=10), dragmode="pan", clickmode="event+select",
-        hovermode="closest", legend=dict(itemsizing="constant", y=1.0, yanchor="top"),
+        hovermode="closest", legend=dict(itemsizing="constant", y=1.0, yanchor="top",
+                                         title=dict(text=f"{colour_by} ({len(c.categories)})" if c.categories else "")),
         xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
         yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None))
     return fig
+
+
+def with_highlight(fig: go.Figure, xy: np.ndarray, rows: np.ndarray, name: str) -> go.Figure:
+    """The map with `rows` ringed on top (a search's matches, a point's neighbours). The cached base
+    figure is not touched: a shallow copy gets one more small trace."""
+    rows = np.asarray(rows, dtype=np.int32)
+    ring = go.Scattergl(
+        x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name, customdata=rows,
+        marker=dict(size=point_size(len(xy)) + 8, color="rgba(0,0,0,0)", line=dict(color=HIGHLIGHT_COLOUR, width=2)),
+        hovertemplate="row %{customdata}<extra>" + name + "</extra>")
+    out = go.Figure(fig)
+    out.add_trace(ring)
+    return out
 
 
 def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
@@ -98,16 +182,35 @@ def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
     if history and history[0].get("val_loss") is not None:
         fig.add_scatter(x=epochs, y=[h["val_loss"] for h in history], name="validation", mode="lines")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      title=dict(text="Loss per epoch", font=dict(size=14)),
-                      xaxis_title="epoch", yaxis_title="loss", yaxis_type="log",
-                      legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
+                      title=dict(text="Loss per epoch", font=dict(size=14)), xaxis_title="epoch", yaxis_title="loss",
+                      yaxis_type="log", legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
     return fig
 
 
 def error_histogram(errors: np.ndarray, cut: float, height: int = 260) -> go.Figure:
-    fig = go.Figure(go.Histogram(x=errors, nbinsx=60, marker_color="#1f77b4", name="rows"))
+    fig = go.Figure(go.Histogram(x=errors, nbinsx=60, marker_color=PALETTE[0], name="rows"))
     fig.add_vline(x=cut, line_color="#d62728", line_dash="dash",
                   annotation_text="threshold", annotation_position="top right")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), xaxis_title="reconstruction error (MSE)",
                       yaxis_title="rows", bargap=0.02)
+    return fig
+
+
+def compression_figure(points: list, current: tuple[int, float] | None, pca_curve: list[tuple[int, float]],
+                       height: int = 280) -> go.Figure:
+    """Error against latent size: the quick sweep's small models beside PCA, and this model as a star."""
+    fig = go.Figure()
+    fig.add_scatter(x=[k for k, _ in pca_curve], y=[e for _, e in pca_curve], name="PCA", mode="lines+markers",
+                    line=dict(color="#7f7f7f", dash="dash"))
+    trained = [p for p in points if p.ae_mse is not None]
+    if trained:
+        fig.add_scatter(x=[p.latent_dim for p in trained], y=[p.ae_mse for p in trained], mode="lines+markers",
+                        name="autoencoder (quick sweep)", line=dict(color=PALETTE[0]))
+    if current is not None:
+        fig.add_scatter(x=[current[0]], y=[current[1]], mode="markers", name="this model",
+                        marker=dict(symbol="star", size=16, color=HIGHLIGHT_COLOUR))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title="latent size", type="log", tickvals=[k for k, _ in pca_curve]),
+                      yaxis=dict(title="test MSE", type="log", dtick="D2"),
+                      legend=dict(orientation="h", y=1.15, x=1, xanchor="right"))
     return fig

@@ -4,12 +4,16 @@ abort it. The UI's progress fragment (run_every) reads the job's `phase`, `repor
 every batch; the best model so far is kept."""
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
 from aecore import Autoencoder, Dataset, EpochReport, PcaComparison, TrainStatus, compare_with_pca
+from aecore.compression import SweepPoint, sweep
 from aecore.errors import AecoreError
 from aecore.explore import Exploration, explore
 
@@ -111,3 +115,42 @@ class TrainingJob:
         if self.params.get("max_seconds"):
             left = min(left, max(0.0, self.params["max_seconds"] - last.elapsed))
         return left
+
+
+def dataset_fingerprint(X) -> str:
+    """What a sweep is cached under: the data's bytes and shape (the same data uploaded twice shares it)."""
+    h = hashlib.sha1(str(X.shape).encode())
+    h.update(memoryview(np.ascontiguousarray(X)).cast("B"))
+    return h.hexdigest()
+
+
+@dataclass
+class SweepJob:
+    """The compression view's latent-size sweep (aecore.compression.sweep) in a background thread: small
+    models, one per latent size, whose points the chart draws as they arrive."""
+    X: object
+    latents: list[int]
+    seconds_each: float
+    base_params: dict
+    points: list[SweepPoint] = field(default_factory=list)
+    error: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> SweepJob:
+        self.thread = threading.Thread(target=self._run, name="aecore-sweep", daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            sweep(self.X, self.latents, self.seconds_each, cancel=self.cancel, on_point=self.points.append,
+                  base_params=self.base_params)
+        except AecoreError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # a bug must not leave the chart waiting forever
+            self.error = f"The sweep failed unexpectedly: {type(exc).__name__}: {exc}"
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()

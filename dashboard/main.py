@@ -63,18 +63,21 @@ def main() -> None:
     if ws.job is not None:
         training_progress()
     if ws.pending_table is not None:
-        table_setup(ws)
+        table_setup()
     if not ws.ready:
         st.info("Training the first model… the map appears here when it is ready.")
         return
-    explore, anomalies, training, data, export = st.tabs(["Explore", "Anomalies", "Training", "Data", "Export"])
-    with explore:
-        explore_tab(ws)
-    with anomalies:
-        anomaly_panel()
-    with training:
-        training_tab(ws)
-    with data:
-        data_tab(ws)
-    with export:
-        export_tab(ws)
+    tabs = {"Explore": lambda: explore_tab(ws), "Anomalies": anomaly_panel, "Training": lambda: training_tab(ws),
+            "Data": lambda: data_tab(ws), "Export": lambda: export_tab(ws)}
+    for (name, draw), tab in zip(tabs.items(), st.tabs(list(tabs)), strict=True):
+        with tab:
+            guarded(name, draw)
+
+
+def guarded(name: str, draw) -> None:
+    """Draw one tab; a failure there is said there, and the other tabs and the model stay as they are."""
+    try:
+        draw()
+    except Exception as exc:  # a view's bug must not blank the page
+        st.error(f"The {name} view failed ({type(exc).__name__}: {exc}). The model and the other tabs are "
+                 "unaffected; please report this.")

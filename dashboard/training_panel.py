@@ -8,9 +8,11 @@ from aecore.errors import AecoreError
 from aecore.models import adapt_model
 
 from .jobs import JobPhase, TrainingJob
+from .pending import target, target_name
 from .state import Workspace, get_ws
 
-LATENT_SIZES = [2, 3, 4, 8, 16, 32, 64]
+AUTO = "auto"
+LATENT_SIZES = [AUTO, 1, 2, 3, 4, 8, 16, 32, 64]
 APP_TIME_LIMIT_S = 15  # the app's default training budget: a first model in seconds, not minutes
 ESTIMATOR = Autoencoder().get_params()  # the engine's defaults: the one source of the widgets' defaults
 
@@ -19,7 +21,7 @@ ESTIMATOR = Autoencoder().get_params()  # the engine's defaults: the one source 
 PARAMS = {"train_model": "model", "train_latent": "latent_dim", "train_epochs": "epochs", "train_batch": "batch_size",
           "train_lr": "lr", "train_hidden": "hidden", "train_noise": "noise", "train_noise_level": "noise_level",
           "train_sparsity": "sparsity", "train_beta": "beta", "train_seed": "seed", "train_seconds": "max_seconds"}
-UI_DEFAULTS = {"train_epochs": 0, "train_hidden": "", "train_seconds": APP_TIME_LIMIT_S}
+UI_DEFAULTS = {"train_latent": AUTO, "train_epochs": 0, "train_hidden": "", "train_seconds": APP_TIME_LIMIT_S}
 DEFAULTS = {key: UI_DEFAULTS.get(key, ESTIMATOR[param]) for key, param in PARAMS.items()} | {"train_projection": "umap"}
 
 
@@ -50,11 +52,27 @@ def train_params(dataset: Dataset) -> dict:
     params["epochs"] = int(params["epochs"]) or None
     params["max_seconds"] = float(params["max_seconds"]) or None
     params["hidden"] = parse_hidden(params["hidden"])
-    for name in ("latent_dim", "batch_size", "seed"):
+    params["latent_dim"] = None if params["latent_dim"] == AUTO else int(params["latent_dim"])
+    for name in ("batch_size", "seed"):
         params[name] = int(params[name])
     for name in ("lr", "noise_level", "sparsity", "beta"):
         params[name] = float(params[name])
     return params
+
+
+def train_pending(ws: Workspace) -> str | None:
+    """Train what the Train button trains (pending.target): the uploaded data waiting with its column
+    choice, else the data on the map. Returns an error for a person, or None when the run started."""
+    try:
+        dataset, source, digest = target(ws)
+    except AecoreError as exc:
+        return str(exc)
+    if not start_training(ws, dataset, source):
+        return ws.notice[1] if ws.notice else "Training could not start."
+    if digest is not None:
+        ws.loaded_digest = digest
+    ws.clear_pending()
+    return None
 
 
 def start_training(ws: Workspace, dataset: Dataset, source: str) -> bool:
@@ -89,7 +107,8 @@ def train_settings() -> None:
     st.session_state["train_model"] = adapt_model(st.session_state["train_model"], kind)
     st.selectbox("Model", models, key="train_model", format_func=lambda m: f"{m} · {describe_model(m)}")
     st.select_slider("Latent size", LATENT_SIZES, key="train_latent",
-                     help="Numbers per row in the code. 2 is shown directly as the map.")
+                     help="Numbers per row in the code. Auto: about a quarter of the features, 2 to 8, so the "
+                          "code is a real compression. A 2-number code is shown directly as the map.")
     with st.expander("Advanced settings"):
         st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds",
                         help="Training fits its schedule to this limit and keeps the best epoch.")
@@ -106,9 +125,15 @@ def train_settings() -> None:
         st.number_input("Seed", 0, 2**31 - 1, key="train_seed")
         st.radio("Map", ["umap", "pca"], key="train_projection", horizontal=True,
                  format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
-    if st.button("Train", type="primary", disabled=ws.dataset is None or ws.training, width="stretch"):
-        if ws.dataset is not None:
-            start_training(ws, ws.dataset, ws.source)
+    name = target_name(ws)
+    waiting = ws.pending is not None
+    if st.button(f"Train on {name}" if name else "Train", type="primary", key="train_button", width="stretch",
+                 disabled=(ws.dataset is None and not waiting) or ws.training,
+                 help="Trains the data you uploaded (with the columns chosen on the right)" if waiting else
+                 "Trains a new model on the data on the map"):
+        error = train_pending(ws)
+        if error:
+            ws.notice = ("error", error)
         st.rerun(scope="app")
 
 

@@ -32,7 +32,7 @@ def write_bundles() -> None:
 
     for key, sample in SAMPLES.items():
         data = sample.load()
-        model = Autoencoder(model="dense", latent_dim=8, seed=0).fit(data)
+        model = Autoencoder(seed=0).fit(data)  # the app's defaults, the latent size among them
         codes = model.transform(data)
         xy = project(codes, "umap", random_state=0)
         comparison = compare_with_pca(model, data)

@@ -42,6 +42,56 @@ def by_label(widgets, label: str):
     raise AssertionError(f"no widget labelled {label!r}; found {[w.label for w in widgets]}")
 
 
+def choose_source(at: AppTest, kind: str) -> AppTest:
+    at.segmented_control(key="source_kind").set_value(kind).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload_csv(at: AppTest, data: bytes, name: str = "plants.csv") -> AppTest:
+    choose_source(at, "CSV")
+    at.file_uploader(key="csv_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_sample(at: AppTest, key: str) -> AppTest:
+    """Open a built-in sample from the sidebar (its pre-trained bundle)."""
+    choose_source(at, "Sample")
+    at.selectbox(key="sample_key").set_value(key).run()
+    by_label(at.sidebar.button, "Open sample").click().run()
+    assert not at.exception, at.exception
+    return wait_for_training(at)
+
+
+def map_traces(at: AppTest) -> list[dict]:
+    """The map's Plotly traces as the browser receives them (trace 0 is the decode grid)."""
+    import json
+
+    from dashboard.explore_panel import map_key
+
+    charts = [c for c in at.get("plotly_chart") if c.proto.id and map_key(ws(at)) in c.proto.id]
+    assert charts, "no map on the page"
+    return [{k: typed_array(v) for k, v in trace.items()} for trace in json.loads(charts[0].proto.spec)["data"]]
+
+
+def typed_array(value):
+    """Plotly sends numpy arrays as {"dtype": "i4", "bdata": base64}; anything else is returned as it is."""
+    import base64
+
+    if isinstance(value, dict) and set(value) == {"dtype", "bdata"}:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return value
+
+
+def show_view(at: AppTest, name: str) -> AppTest:
+    """Open one of the picked point's views (Reconstruction, Neighbours, Traversal, Denoise, Compression)."""
+    at.session_state["point_view"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def wait_for_training(at: AppTest, timeout: float = 90.0) -> AppTest:
     """Rerun the app (as the progress fragment's run_every would) until the background job is gone."""
     deadline = time.monotonic() + timeout

@@ -14,9 +14,7 @@ def cancer(app):
     fast_training(app)
     app.selectbox(key="sample_key").set_value("breast_cancer").run()
     assert "malignant" in texts(app), "the sample's description suggests its anomaly class"
-    opener = [b for b in app.sidebar.button if b.label != "Train"]
-    assert len(opener) == 1, [b.label for b in app.sidebar.button]
-    opener[0].click().run()
+    by_label(app.sidebar.button, "Open sample").click().run()
     assert not app.exception, app.exception
     wait_for_training(app)
     w = ws(app)

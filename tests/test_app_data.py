@@ -9,6 +9,7 @@ from aecore.samples import DATA_DIR
 from dashboard.explore_panel import map_key
 from tests.fixtures_ui import (
     by_label,
+    choose_source,
     data_point,
     fast_training,
     image_captions,
@@ -18,22 +19,10 @@ from tests.fixtures_ui import (
     plotly_state,
     select,
     texts,
+    upload_csv,
     wait_for_training,
     ws,
 )
-
-
-def choose_source(at, kind: str):
-    at.segmented_control(key="source_kind").set_value(kind).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def upload_csv(at, data: bytes, name: str = "plants.csv"):
-    choose_source(at, "CSV")
-    at.file_uploader(key="csv_upload").set_value((name, data, "text/csv")).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def snapshot(at) -> tuple:
@@ -62,7 +51,7 @@ def test_csv_upload_choose_columns_and_train(app):
     features = by_label(app.multiselect, "Feature columns")
     assert features.value == ["sepal", "petal", "stem", "leaf"]
     features.set_value(["sepal", "petal", "stem"])
-    by_label(app.button, "Use these columns and train").click().run()
+    app.button(key="table_train").click().run()
     assert not app.exception, app.exception
     assert ws(app).job is not None, "submitting the form should start training"
     assert ws(app).pending_table is None
@@ -72,7 +61,8 @@ def test_csv_upload_choose_columns_and_train(app):
     assert w.source == "csv: plants.csv"
     assert w.dataset.kind == "table" and w.dataset.n == 300 and w.dataset.label == "species"
     assert w.dataset.X.shape[1] == 3, "only the chosen feature columns are learned from"
-    assert w.exploration.projection == "pca"
+    assert w.model.config_.latent_dim == 1, "auto latent size: below the 3 features"
+    assert w.exploration.projection == "latent"  # a 1-D code is its own map
     assert map_key(w) in app.session_state
     assert "csv: plants.csv" in app.markdown[0].value
     assert app.success, "a finished run reports itself"
@@ -82,11 +72,48 @@ def test_csv_upload_choose_columns_and_train(app):
     assert app.dataframe, "a table row is inspected as a table"
 
 
+def test_after_a_csv_upload_the_sidebar_train_trains_it_with_the_chosen_columns(app):
+    """The obvious button trains the upload, never the previous data silently."""
+    fast_training(app)
+    upload_csv(app, make_csv(120))
+    train = app.button(key="train_button")
+    assert train.label == "Train on plants.csv"
+    by_label(app.multiselect, "Feature columns").set_value(["sepal", "leaf"])
+    app.button(key="train_button").click().run()
+    assert not app.exception, app.exception
+    wait_for_training(app)
+    w = ws(app)
+    assert w.source == "csv: plants.csv" and w.dataset.n == 120 and w.dataset.X.shape[1] == 2
+    assert w.pending_table is None and app.button(key="train_button").label == "Train on plants.csv"
+
+
+def test_column_chooser_says_what_each_column_becomes(app):
+    data = b"a,b,c,kind\n" + b"".join(f"1.5,{i * 2},x{i % 3},k{i % 2}\n".encode() for i in range(30))
+    upload_csv(app, data, name="mixed.csv")
+    plan = next(d.value for d in app.dataframe if "becomes" in d.value.columns)
+    becomes = dict(zip(plan["column"], plan["becomes"], strict=True))
+    why = dict(zip(plan["column"], plan["why"], strict=True))
+    assert becomes == {"a": "dropped", "b": "number", "c": "category", "kind": "label"}
+    assert why["a"] == "every value is the same (1.5)"
+
+
+def test_a_refused_column_choice_says_why_and_keeps_cancel(app):
+    data = b"a,b,kind\n" + b"".join(f"1.5,7,k{i % 2}\n".encode() for i in range(30))
+    upload_csv(app, data, name="flat.csv")
+    app.button(key="table_train").click().run()
+    assert not app.exception, app.exception
+    errors = " ".join(e.value for e in app.error)
+    assert "'a': every value is the same (1.5)" in errors and "'b': every value is the same (7)" in errors
+    assert app.button(key="table_cancel"), "Cancel stays after an error"
+    app.button(key="table_cancel").click().run()
+    assert ws(app).pending_table is None
+
+
 def test_csv_with_an_id_column_maps_without_error(app):
     fast_training(app)
     upload_csv(app, make_csv(120, id_column=True), name="with_ids.csv")
     by_label(app.multiselect, "Feature columns").set_value(["sepal", "petal", "stem", "leaf"])
-    by_label(app.button, "Use these columns and train").click().run()
+    app.button(key="table_train").click().run()
     wait_for_training(app)  # asserts no exception on every rerun
     assert ws(app).source == "csv: with_ids.csv"
 
@@ -106,7 +133,7 @@ def test_csv_with_no_feature_column_is_refused(app):
     before = snapshot(app)
     upload_csv(app, make_csv(50))
     by_label(app.multiselect, "Feature columns").set_value([])
-    by_label(app.button, "Use these columns and train").click().run()
+    app.button(key="table_train").click().run()
     assert not app.exception, app.exception
     assert any("No feature columns" in e.value for e in app.error)
     assert ws(app).pending_table is not None, "the user can fix the choice and submit again"
@@ -134,10 +161,11 @@ def test_image_zip_upload_trains_and_inspects(app):
     fast_training(app)
     before = ws(app).version
     choose_source(app, "Images")
-    load = by_label(app.sidebar.button, "Load images and train")
-    assert load.disabled, "nothing to load before an upload"
+    assert app.button(key="train_button").label == "Train on digits", "before an upload, Train trains the map's data"
     app.file_uploader(key="img_upload").set_value(("bars.zip", make_image_zip(), "application/zip")).run()
-    by_label(app.sidebar.button, "Load images and train").click().run()
+    assert ws(app).pending_images is not None and "Press Train" in texts(app)
+    assert app.button(key="train_button").label == "Train on bars.zip", "the one Train now trains the upload"
+    app.button(key="train_button").click().run()
     assert not app.exception, app.exception
     assert ws(app).job is not None
     wait_for_training(app)
@@ -159,8 +187,8 @@ def test_bad_images_show_an_error_and_keep_the_model(app, name, data, message):
     before = snapshot(app)
     choose_source(app, "Images")
     app.file_uploader(key="img_upload").set_value((name, data, "application/octet-stream")).run()
-    by_label(app.sidebar.button, "Load images and train").click().run()
     assert not app.exception, app.exception
+    assert ws(app).pending_images is None
     errors = [e.value for e in app.error]
     assert any(message in e for e in errors), errors
     assert_unchanged(app, before)

@@ -57,13 +57,17 @@ def test_grid_click_decodes_the_spot(app):
     assert "decoded" in image_captions(app)
 
 
-def test_far_grid_click_says_it_extrapolates(app):
+def test_far_grid_click_says_what_the_decode_really_is(app):
+    """A blend of the nearest codes cannot leave their hull: the page says so instead of 'extrapolated'."""
     xy = ws(app).exploration.xy
     far = xy.max(0) + (xy.max(0) - xy.min(0))  # well outside the cloud
     select(app, plotly_state([{"curve_number": 0, "point_index": 0, "x": float(far[0]), "y": float(far[1]),
                                "customdata": GRID_ID}]))
-    assert "Decoded at" in texts(app)
-    assert "extrapolated" in texts(app)
+    text = texts(app)
+    assert "Decoded at" in text and "neighbour spacings from the nearest point" in text
+    assert "not an extrapolation" in text and "extrapolated" not in text
+    nearest = ws(app).exploration.inverse.nearest_rows(*far, 3)
+    assert f"rows {', '.join(map(str, nearest))}" in text
 
 
 def test_box_selection_summarises_rows(app):

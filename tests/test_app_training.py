@@ -22,7 +22,7 @@ from tests.fixtures_ui import (
 
 
 def click_train(at):
-    by_label(at.sidebar.button, "Train").click().run()
+    at.button(key="train_button").click().run()
     assert not at.exception, at.exception
     return at
 
@@ -54,7 +54,7 @@ def test_stop_keeps_the_best_model_so_far(app):
     app.run()  # render once more: the condition was met after the last render drew the page
     job = ws(app).job
     assert job is not None and job.phase == "training", "the run ended before Stop could be pressed"
-    assert by_label(app.sidebar.button, "Train").disabled, "no second run while one is training"
+    assert app.button(key="train_button").disabled, "no second run while one is training"
     assert "Epoch" in texts(app) or any("Epoch" in p.proto.text for p in app.get("progress"))
     stop = by_label(app.button, "Stop")
     assert not stop.disabled
@@ -128,7 +128,7 @@ def test_changed_settings_apply_to_a_csv_run(app):
     app.segmented_control(key="source_kind").set_value("CSV").run()
     # 12 rows: whatever the projection setting, the map falls back to PCA (< 16 rows), so no UMAP compile here
     app.file_uploader(key="csv_upload").set_value(("tiny.csv", make_csv(12), "text/csv")).run()
-    by_label(app.button, "Use these columns and train").click().run()
+    app.button(key="table_train").click().run()
     job = ws(app).job
     assert job is not None
     job.cancel.set()

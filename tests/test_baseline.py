@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from aecore import Autoencoder
-from aecore.baseline import PcaComparison, compare_with_pca, pca_test_mse
+from aecore.baseline import PcaComparison, compare_with_pca, pca_errors, pca_test_mse
 
 
 def test_pca_mse_exact_for_low_rank_data():
@@ -62,3 +62,12 @@ def test_tiny_tables_are_measured_on_their_training_rows(fast):
     assert "held-out" not in cmp.summary() and "training rows" in cmp.summary()
     cmp = compare_with_pca(Autoencoder(**dict(fast, latent_dim=8)).fit(X[:6]), X[:6])  # 6 rows, latent 8 < 10
     assert cmp.exact == "rows" and "no more rows than latent dimensions" in cmp.summary()
+
+
+def test_pca_errors_is_a_curve_from_one_fit():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 10)) @ rng.standard_normal((10, 10))
+    curve = pca_errors(X[:60], X[60:], [1, 3, 5, 10])
+    for k, err in zip([1, 3, 5, 10], curve, strict=True):
+        assert err == pytest.approx(pca_test_mse(X[:60], X[60:], k), rel=1e-4, abs=1e-9)
+    assert curve == sorted(curve, reverse=True) and curve[-1] < 1e-8

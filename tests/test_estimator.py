@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from aecore import Autoencoder, ConfigError, DataError, images_from_array, interpolate, model_names, table_dataset
-from aecore.estimator import default_epochs
+from aecore.estimator import default_epochs, default_latent
 from aecore.models import BACKBONES
 
 
@@ -123,6 +123,19 @@ def test_defaults():
     assert BACKBONES["dense"].module.default_hidden(13) == [64, 32]
     assert default_epochs(100, 128) == 400
     assert default_epochs(100_000, 128) == 20
+
+
+@pytest.mark.parametrize("features, latent",
+                         [(2, 1), (3, 1), (4, 2), (8, 2), (9, 2), (13, 3), (30, 7), (64, 8), (784, 8)])
+def test_default_latent_is_well_below_the_features(features, latent):
+    assert default_latent(features) == latent
+
+
+def test_latent_none_adapts_to_the_data(fast):
+    X = np.random.default_rng(0).standard_normal((60, 9)).astype(np.float32)  # a 9-feature table
+    model = Autoencoder(**dict(fast, latent_dim=None)).fit(X)
+    assert model.config_.latent_dim == 2 and model.latent_dim is None  # the parameter stays as given
+    assert model.transform(X).shape == (60, 2)
 
 
 def test_image_arrays_get_a_channel_axis(digit_images, fast):

@@ -10,8 +10,9 @@ import pytest
 
 from aecore import DataError, Limits, load_table, table_dataset
 from aecore.dataset import MISSING, TablePreprocessor
+from aecore.tables import guess_label, plan_table
 
-ROWS = ["a,b,c"] + [f"{i},{i * 2.5},x{i % 3}" for i in range(12)]
+ROWS = ["a,b,c"] + [f"{i + 5},{i * 2.5},x{i % 3}" for i in range(12)]
 CSV = "\n".join(ROWS) + "\n"
 
 
@@ -85,15 +86,29 @@ def test_high_cardinality_text_becomes_metadata_not_a_feature():
     assert ds.preprocessor.columns == ["v", "colour"]
     assert not any(f.startswith(("name", "id")) for f in ds.preprocessor.feature_names)
     assert list(ds.meta["name"]) == list(df["name"])  # still there for hover and colour
-    assert "'name': 40 distinct text values (more than 30)" in report_text(ds)
-    # the cap is the limit: raise it and the names become categories
+    assert "'name': every value is different (names or ids)" in report_text(ds)
+    # a repeated value is no longer an id: then the category limit decides
+    df.loc[1, "name"] = df.loc[0, "name"]
+    capped = load_table(df.to_csv(index=False).encode(), limits=Limits(max_categories=30))
+    assert "'name': 39 distinct text values (more than 30)" in report_text(capped)
     loose = load_table(df.to_csv(index=False).encode(), limits=Limits(max_categories=50))
     assert "name" in loose.preprocessor.columns
 
 
+def test_identifier_columns_are_never_features():
+    n = 25
+    df = pd.DataFrame({"Unnamed: 0": np.arange(1, n + 1), "who": [f"p{i}" for i in range(n)],
+                       "year": np.arange(1990, 1990 + n), "v": np.sin(np.arange(n))})
+    ds = table_dataset(df)
+    assert ds.preprocessor.columns == ["year", "v"]  # a run of years is data; 1, 2, 3... is a row number
+    assert "'Unnamed: 0': a row number" in report_text(ds) and "'who': every value is different" in report_text(ds)
+    genotypes = pd.DataFrame({"apoe": ["3/4", "2/2", "3/3", "4/4"] * 6, "v": np.arange(24) * 0.5})
+    assert table_dataset(genotypes).preprocessor.categorical[0].name == "apoe"  # '3/4' is not a date
+
+
 def test_datetimes_become_seconds():
     dates = pd.date_range("2020-01-01", periods=10, freq="D")
-    text = "x,when\n" + "\n".join(f"{i},{d:%Y-%m-%d}" for i, d in enumerate(dates)) + "\n"
+    text = "x,when\n" + "\n".join(f"{i * 0.5},{d:%Y-%m-%d}" for i, d in enumerate(dates)) + "\n"
     ds = load_table(text.encode())
     col = ds.preprocessor.numeric[1]
     assert (col.name, col.kind) == ("when", "datetime")
@@ -142,7 +157,7 @@ def test_constant_and_empty_columns_dropped():
 
 def test_text_with_numbers_counts_as_numbers():
     values = ["abc"] + [str(i) for i in range(1, 40)]
-    text = "x,t\n" + "\n".join(f"{i},{v}" for i, v in enumerate(values)) + "\n"
+    text = "x,t\n" + "\n".join(f"{i * 0.5},{v}" for i, v in enumerate(values)) + "\n"
     ds = load_table(text.encode())
     assert ds.preprocessor.numeric[1].name == "t"
     assert "'t': text that holds numbers; 1 value(s) that are not numbers set to the median 20" in report_text(ds)
@@ -264,3 +279,41 @@ def test_no_usable_features():
     names = "name\n" + "\n".join(f"person {i}" for i in range(50)) + "\n"
     with pytest.raises(DataError, match="None of the chosen columns"):
         load_table(names.encode())
+
+
+# -- the label guess and the column plan ------------------------------------------------------------
+def diamonds_like(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "carat": rng.random(n) * 2, "cut": rng.choice(["Fair", "Good", "Very Good", "Premium", "Ideal"], n),
+        "color": rng.choice(list("DEFGHIJ"), n), "clarity": rng.choice(["I1", "SI2", "SI1", "VS2", "VS1", "VVS2",
+                                                                         "VVS1", "IF"], n),
+        "price": rng.integers(300, 18000, n), "x": rng.random(n) * 9, "y": rng.random(n) * 9, "z": rng.random(n) * 5})
+
+
+def test_label_guess_prefers_categorical_columns():
+    assert guess_label(diamonds_like()) == "cut"  # not the numeric measurement 'y'
+    penguins = pd.DataFrame({"species": ["Adelie", "Gentoo"] * 20, "bill": np.arange(40.0), "y": np.arange(40.0)})
+    assert guess_label(penguins) == "species"
+    census = pd.DataFrame({"age": np.arange(40), "sex": ["m", "f"] * 20, "income": ["<=50K", ">50K"] * 20})
+    assert guess_label(census) == "income"
+    assert guess_label(pd.DataFrame({"quality": [3, 4, 5, 6] * 10, "acid": np.linspace(0, 1, 40)})) == "quality"
+    assert guess_label(pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.arange(40.0)})) is None
+
+
+def test_plan_table_says_what_every_column_becomes():
+    df = diamonds_like(60).assign(const=1.5, name=[f"stone {i}" for i in range(60)])
+    plans = {p.name: p for p in plan_table(df, "cut", [c for c in df.columns if c != "cut"])}
+    assert plans["cut"].role == "label"
+    assert plans["color"].role == "category" and "7 categories" in plans["color"].note
+    assert plans["const"].role == "drop" and plans["const"].note == "every value is the same (1.5)"
+    assert plans["name"].role == "metadata" and plans["carat"].role == "number" and plans["carat"].used
+
+
+def test_a_table_with_no_usable_column_says_why_for_each():
+    df = pd.DataFrame({"a": [1.5] * 10, "b": [None] * 10, "c": ["x"] * 10})
+    with pytest.raises(DataError) as info:
+        table_dataset(df)
+    message = str(info.value)
+    assert "'a': every value is the same (1.5)" in message and "'b': every value is missing" in message
+    assert "'c': it has a single value ('x')" in message

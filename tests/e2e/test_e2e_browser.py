@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures_ui import make_csv
+from tests.fixtures_ui import make_csv, make_image_zip
 
 pytestmark = pytest.mark.browser
 
@@ -120,8 +120,8 @@ def test_csv_upload_trains_a_new_map(page, screenshots):
         files=[{"name": "plants.csv", "mimeType": "text/csv", "buffer": make_csv(300)}])
     page.get_by_text("New table: plants.csv").wait_for(timeout=30_000)
     wait_idle(page)
-    page.get_by_role("button", name="Use these columns and train").click()
-    page.locator("[data-testid=stProgress]").first.wait_for(timeout=30_000)  # the live training panel
+    train = sidebar.get_by_role("button", name="Train on plants.csv")  # the obvious button trains the upload
+    train.click()  # 300 rows train in about a second: the live progress panel may come and go unseen
     header = page.locator("[data-testid=stMarkdownContainer] strong", has_text="csv: plants.csv")
     header.first.wait_for(timeout=150_000)
     wait_idle(page, 60_000)
@@ -129,3 +129,58 @@ def test_csv_upload_trains_a_new_map(page, screenshots):
     assert page.get_by_text("300 rows").first.is_visible()
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=str(screenshots / "e2e_csv_trained.png"))
+
+
+def pick_a_point(page) -> int:
+    row = page.evaluate(POINT_JS, 1)[2]
+    click_until(page, lambda: page.evaluate(POINT_JS, 1)[:2],
+                page.locator("[data-testid=stImageCaption]", has_text="reconstruction"))
+    wait_idle(page)
+    return row
+
+
+def test_neighbours_view(page, screenshots):
+    row = pick_a_point(page)
+    page.get_by_role("tab", name="Neighbours").click()
+    page.get_by_text("nearest neighbours in latent space").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    captions = [c for c in inspector_captions(page) if c.startswith("row ")]
+    assert len(captions) == 10 and all(" · d " in c for c in captions)
+    wait_images_loaded(page, captions[:3])
+    page.get_by_role("button", name="Ring them on the map").click()
+    page.get_by_text(f"Ringed on the map: 10 neighbours of row {row}").wait_for(timeout=30_000)
+    wait_idle(page)
+    names = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData.map(t => t.name)")
+    assert names[-1] == f"10 neighbours of row {row}"
+    page.screenshot(path=str(screenshots / "e2e_neighbours.png"))
+
+
+def test_denoise_view(page, screenshots):
+    pick_a_point(page)
+    page.get_by_role("tab", name="Denoise").click()
+    page.get_by_text("On 256 images with gaussian noise").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    captions = inspector_captions(page)
+    assert "clean" in captions and any(c.startswith("noisy · error") for c in captions)
+    output = next(c for c in captions if c.startswith("model output · error"))
+    wait_images_loaded(page, ["clean", output])
+    assert page.get_by_text("PCA-8 removes").first.is_visible()
+    page.screenshot(path=str(screenshots / "e2e_denoise.png"))
+
+
+def test_image_zip_upload_then_train_trains_the_images(page, screenshots):
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_role("radio", name="Images", exact=True).click()
+    wait_idle(page)
+    sidebar.locator("input[type=file]").first.set_input_files(
+        files=[{"name": "bars.zip", "mimeType": "application/zip", "buffer": make_image_zip()}])
+    train = sidebar.get_by_role("button", name="Train on bars.zip")
+    train.wait_for(timeout=30_000)
+    wait_idle(page)
+    train.click()
+    header = page.locator("[data-testid=stMarkdownContainer] strong", has_text="images: bars.zip")
+    header.first.wait_for(timeout=150_000)
+    wait_idle(page, 60_000)
+    page.wait_for_function(f"() => ({N_POINTS_JS})() === 40", timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(screenshots / "e2e_images_trained.png"))

@@ -1,0 +1,55 @@
+"""The picked row beside its reconstruction (images: original, reconstruction, difference heatmap;
+tables: every feature in original units, worst first), and the decoder's output for a clicked spot."""
+from __future__ import annotations
+
+import streamlit as st
+
+from aecore.describe import compare_table_row, decoded_table_row
+from aecore.projection import FAR_FROM_DATA
+
+from ..render import diff_heatmap, to_pil
+from ..state import Workspace
+from .common import row_title, show_images
+
+
+def render(ws: Workspace, row: int) -> None:
+    ds, model, ex = ws.dataset, ws.model, ws.exploration
+    x = ds.X[row : row + 1]
+    x_hat = model.reconstruct(x)
+    rank = int((ex.errors > ex.errors[row]).sum()) + 1
+    st.caption(f"Reconstruction error {ex.errors[row]:.4g} (rank {rank:,} of {ds.n:,}, 1 = most anomalous)")
+    if ds.kind == "image":
+        show_images([("original", to_pil(x[0])), ("reconstruction", to_pil(x_hat[0])),
+                     ("difference", diff_heatmap(x[0], x_hat[0]))])
+        st.caption("Difference: red where the reconstruction adds ink, blue where it misses ink.")
+    else:
+        st.dataframe(compare_table_row(ds.preprocessor, x[0], x_hat[0]), hide_index=True, height=320,
+                     column_config={"error": st.column_config.ProgressColumn(
+                         "error", format="%.3f", min_value=0.0, max_value=max(1.0, float(((x - x_hat) ** 2).max())))})
+
+
+def render_location(ws: Workspace, x: float, y: float) -> None:
+    """A spot on the map has no code of its own: its code is a distance-weighted blend of the codes of
+    the points nearest to it on the map. Say so, and how far the spot is from the data."""
+    inverse = ws.exploration.inverse
+    code, distance = inverse.decode_point(x, y)
+    decoded = ws.model.inverse_transform(code[None])
+    nearest = inverse.nearest_rows(x, y, 3)
+    st.markdown(f"**Decoded at ({x:.2f}, {y:.2f})**")
+    names = ", ".join(str(r) for r in nearest)
+    if distance > FAR_FROM_DATA:
+        st.caption(f"This spot is {distance:.1f} neighbour spacings from the nearest point. A spot has no code of "
+                   f"its own: the code decoded here blends the codes of the {inverse.k} points nearest on the map "
+                   f"(rows {names}, ...), weighted by closeness. So far from the data, this is what the model makes of "
+                   "its nearest data, not an extrapolation beyond it.")
+    else:
+        st.caption(f"The code is a blend of the codes of the {inverse.k} points nearest to this spot on the map "
+                   f"(rows {names}, ...), weighted by closeness: what the decoder makes of the space between them.")
+    if ws.dataset.kind == "image":
+        show_images([("decoded", to_pil(decoded[0]))])
+    else:
+        st.dataframe(decoded_table_row(ws.dataset.preprocessor, decoded[0]), hide_index=True, height=320)
+
+
+def title(ws: Workspace, row: int) -> str:
+    return row_title(ws.dataset, row)

@@ -1,0 +1,138 @@
+"""AppTest: the views of a picked point (neighbours, traversal, denoise, compression), a box selection as a
+linked view, and finding rows, on images (the digits sample) and on a table (the wine sample)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.fixtures_ui import (
+    data_point,
+    image_captions,
+    map_traces,
+    open_sample,
+    plotly_state,
+    select,
+    show_view,
+    texts,
+    ws,
+)
+
+
+@pytest.fixture
+def wine(app):
+    return open_sample(app, "wine")
+
+
+def pick(at, row: int):
+    return select(at, plotly_state([data_point(at, row)]))
+
+
+# -- images ------------------------------------------------------------------------------------------
+def test_neighbours_gallery_and_ring_on_the_map(app):
+    pick(app, 5)
+    show_view(app, "Neighbours")
+    page = texts(app)
+    assert "nearest neighbours in latent space are also among its 10 nearest on the map" in page
+    captions = [c for c in image_captions(app) if c.startswith("row ")]
+    assert len(captions) == 10 and all(" · d " in c for c in captions)
+    traces = len(map_traces(app))
+    app.button(key="neighbours_ring").click().run()
+    assert not app.exception, app.exception
+    assert len(map_traces(app)) == traces + 1 and map_traces(app)[-1]["name"] == "10 neighbours of row 5"
+    ringed = set(map_traces(app)[-1]["customdata"].tolist())
+    assert 5 not in ringed and len(ringed) == 10
+    assert "Ringed on the map: 10 neighbours of row 5" in texts(app)
+    app.button(key="highlight_clear").click().run()
+    assert len(map_traces(app)) == traces
+
+
+def test_traversal_grid_orders_dimensions(app):
+    pick(app, 5)
+    show_view(app, "Traversal")
+    page = texts(app)
+    assert "code std" in page and "1st to its 99th percentile" in page
+    grids = [img for img in app.image if len(img.captions) == 7]
+    assert len(grids) == 8, "8 dimensions (the latent size) x 7 steps"
+
+
+def test_denoise_view_compares_with_pca(app):
+    pick(app, 5)
+    show_view(app, "Denoise")
+    captions = image_captions(app)
+    assert "clean" in captions and any(c.startswith("noisy · error") for c in captions)
+    assert any(c.startswith("model output · error") for c in captions)
+    page = texts(app)
+    assert "On 256 images with gaussian noise 0.30" in page and "PCA-8 removes" in page
+    assert "A denoising model" in page  # this one was trained as plain 'dense': the view says what would win
+
+
+def test_compression_view_and_the_background_sweep(app, monkeypatch):
+    import dashboard.views.compression as view
+
+    monkeypatch.setattr(view, "SWEEP_SECONDS", 0.3)
+    pick(app, 5)
+    show_view(app, "Compression")
+    page = texts(app)
+    assert "Row 5: 64 bytes (8-bit pixels) → a code of 8 numbers" in page
+    table = next(d.value for d in app.dataframe if "float32 code" in d.value.columns)
+    assert list(table.index) == ["bytes", "compression", "error (MSE)", "PSNR"]
+    assert table.loc["bytes", "8-bit code"] == "8"
+    app.button(key="sweep_start").click().run()
+    assert not app.exception, app.exception
+    job = next(iter(ws(app).sweeps.values()))
+    deadline = time.monotonic() + 60
+    while job.running:
+        assert time.monotonic() < deadline, "the sweep did not finish"
+        time.sleep(0.2)
+    app.run()
+    assert not app.exception, app.exception
+    assert [p.latent_dim for p in job.points] == [2, 4, 8, 16, 32] and job.error is None
+    assert "Cached for this data" in texts(app)
+
+
+def test_a_box_selection_is_a_linked_view(app):
+    rows = [3, 7, 11, 13, 21]
+    select(app, plotly_state([data_point(app, r) for r in rows], box=True))
+    page = texts(app)
+    assert "5 rows selected" in page and "The selection on average" in page
+    captions = image_captions(app)
+    assert sum(c.startswith("row ") for c in captions) == 5
+    assert {"mean image", "mean reconstruction", "selection - rest"} <= set(captions)
+
+
+def test_find_rows_rings_and_lists_matches(app):
+    app.text_input(key=f"find_{ws(app).version}").set_value("digit_00").run()
+    assert not app.exception, app.exception
+    assert "100 row(s) match 'digit_00'" in texts(app)
+    ring = map_traces(app)[-1]
+    assert ring["name"].startswith("matches for 'digit_00'") and len(ring["customdata"]) == 100
+    listed = next(d.value for d in app.dataframe if "row" in d.value.columns)
+    assert len(listed) == 100
+    app.text_input(key=f"find_{ws(app).version}").set_value("label:7").run()
+    assert "match 'label:7'" in texts(app) and ws(app).highlight.rows.size == 179
+    app.text_input(key=f"find_{ws(app).version}").set_value("nosuchname").run()
+    assert "No row matches 'nosuchname'" in texts(app) and ws(app).highlight is None
+
+
+# -- a table ----------------------------------------------------------------------------------------------
+def test_table_views(wine):
+    pick(wine, 10)
+    for name, expected in [("Neighbours", "nearest neighbours in latent space"),
+                           ("Traversal", "Which dimension moves which feature"),
+                           ("Denoise", "On 178 rows with gaussian noise 0.30"),
+                           ("Compression", "52 bytes (float32 features)")]:
+        show_view(wine, name)
+        assert expected in texts(wine), name
+    table = next(d.value for d in wine.dataframe if "float32 code" in d.value.columns)
+    assert "PSNR" not in table.index  # a table has no peak value to measure PSNR against
+
+
+def test_table_selection_says_what_sets_it_apart(wine):
+    labels = ws(wine).dataset.meta["cultivar"].to_numpy()
+    rows = np.flatnonzero(labels == "cultivar_1")[:12]
+    select(wine, plotly_state([data_point(wine, int(r)) for r in rows], box=True))
+    assert "What sets it apart" in texts(wine)
+    apart = next(d.value for d in wine.dataframe if "difference (sd)" in d.value.columns)
+    assert len(apart) == 10 and apart["difference (sd)"].abs().is_monotonic_decreasing
