@@ -129,6 +129,11 @@ def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan).copy()
 
 
+def category_value(value) -> str:
+    """One cell as category_values would show it (a click's title needs one cell, not a column pass)."""
+    return MISSING if pd.isna(value) else str(value).strip()
+
+
 def category_values(series: pd.Series) -> np.ndarray:
     """A column as strings, missing values as MISSING."""
     return series.astype(object).where(series.notna(), MISSING).astype(str).str.strip().to_numpy()

@@ -247,7 +247,9 @@ def guess_label(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> str | None
     species...) if it is categorical; else the categorical text column with the fewest categories
     (ties go to the later column: targets are often last). A measurement such as diamonds' numeric
     'y' is never chosen: numbers count as categories only when they are whole and few."""
-    candidates = [c for c in df.columns if is_categorical(df[c], limits)]
+    features = [c for c in df.columns if classify_column(df[c], limits)[0] in FEATURE_ROLES]
+    # A label is never a feature: a column is a candidate only if another feature remains without it.
+    candidates = [c for c in df.columns if is_categorical(df[c], limits) and set(features) - {c}]
     named = [c for c in candidates if str(c).strip().lower() in LABEL_NAMES]
     if named:  # in LABEL_NAMES' order: 'income' before 'sex' in a census table
         return min(named, key=lambda c: LABEL_NAMES.index(str(c).strip().lower()))

@@ -62,7 +62,7 @@ def measure(n: int, count: int, folder: Path) -> dict:
     bundle = make_bundle(folder / f"click_{n}.aebundle", n)
     log = folder / f"click_{n}.jsonl"
     with ui.server(log) as url, ui.browser() as b:
-        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page = b.new_page(viewport={"width": 1400, "height": 1300})  # the whole map in view: no click off-screen
         page.goto(url)
         ui.wait_for_map(page, "sample: digits", timeout_s=300)
         ui.choose_source(page, "Saved model")

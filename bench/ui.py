@@ -128,12 +128,12 @@ def choose_source(page, name: str) -> None:
 
 
 def upload_images_and_train(page, path: Path) -> None:
+    """Upload images (read at once) and press the one Train button, which then names the upload."""
     choose_source(page, "Images")
     page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(path))
-    button = page.get_by_role("button", name="Load images and train")
-    button.wait_for(state="visible")
-    page.wait_for_function("() => [...document.querySelectorAll('button')]"
-                           ".some(b => b.innerText.includes('Load images and train') && !b.disabled)", timeout=120_000)
+    button = page.get_by_role("button", name=f"Train on {path.name}")
+    button.wait_for(state="visible", timeout=300_000)
+    wait_idle(page)
     button.click()
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.anomaly import anomaly_mask, auroc, threshold, top_k
-from aecore.dataset import category_values
+from aecore.dataset import category_value, category_values
 from aecore.export import to_csv_bytes
 
 from .figures import category_order, error_histogram
@@ -58,9 +58,10 @@ def anomaly_panel() -> None:
         cols = st.columns(GALLERY_COLS)
         for i, row in enumerate(rows):
             with cols[i % GALLERY_COLS].container(border=True):
-                label = f" · {category_values(ds.meta[ds.label].iloc[[row]])[0]}" if ds.label else ""
+                label = f" · {category_value(ds.meta[ds.label].iat[row])}" if ds.label else ""
                 st.caption(f"#{i + 1} · row {row}{label} · error {errors[row]:.4g}")
-                st.image([to_pil(ds.X[row], 64), to_pil(recon[i], 64), diff_heatmap(ds.X[row], recon[i], 64)])
+                st.image([to_pil(ds.X[row], 64), to_pil(recon[i], 64), diff_heatmap(ds.X[row], recon[i], 64)],
+                         output_format="PNG")
     else:
         table = ds.meta.iloc[rows].copy()
         table.insert(0, "reconstruction_error", errors[rows])

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from aecore.dataset import MISSING, category_values
 
-GRID = 81            # invisible grid points per side: any click on empty space lands on one
+GRID = 61            # invisible grid points per side: any click on empty space lands on one
 GRID_ID = -1         # customdata of grid points (data points carry their row id >= 0)
 # A numeric column with at most this many distinct values is coloured as categories (digit labels 0-9,
 # a 1-5 rating); above it, with a colour scale.
@@ -87,8 +87,10 @@ def grid_trace(xy: np.ndarray) -> go.Scattergl:
     return go.Scattergl(
         x=X.ravel(), y=Y.ravel(), mode="markers", name="decode here", showlegend=False,
         customdata=np.full(X.size, GRID_ID, dtype=np.int32),
-        marker=dict(size=7, opacity=0.0, color="#111", symbol="x"),
-        selected=dict(marker=dict(opacity=0.9, size=12)), unselected=dict(marker=dict(opacity=0.0)),
+        marker=dict(size=7, opacity=0.0, color="#111", symbol="x-thin", line=dict(width=1.5, color="#111")),
+        # A clicked node shows as a thin cross. A box or lasso selects every node inside it too: thin, faint
+        # crosses on a coarse grid shade that area lightly instead of blacking it out.
+        selected=dict(marker=dict(opacity=0.4, size=7)), unselected=dict(marker=dict(opacity=0.0)),
         hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>")
 
 
@@ -155,7 +157,9 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     fig = go.Figure([grid_trace(xy), *traces])
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=34, b=10), dragmode="pan", clickmode="event+select",
-        hovermode="closest", legend=dict(itemsizing="constant", y=1.0, yanchor="top",
+        hovermode="closest",
+        # Outside the plot area, so the legend never covers points (a click there would toggle a trace).
+        legend=dict(itemsizing="constant", y=1.0, yanchor="top", x=1.01, xanchor="left",
                                          title=dict(text=f"{colour_by} ({len(c.categories)})" if c.categories else "")),
         xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
         yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None))

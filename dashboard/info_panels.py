@@ -35,7 +35,7 @@ def training_tab(ws: Workspace) -> None:
         st.bar_chart(pd.DataFrame({"KL (nats)": kl}, index=[f"z{i}" for i in range(len(kl))]), height=200)
         if ws.dataset.kind == "image" and st.button("Sample 8 new images from the prior", key="vae_sample"):
             samples = m.sample(8, seed=int(np.random.default_rng().integers(1 << 31)))
-            st.image([to_pil(s, 96) for s in samples])
+            st.image([to_pil(s, 96) for s in samples], output_format="PNG")
 
 
 @st.fragment(key="interpolate")
@@ -49,7 +49,8 @@ def interpolation_panel(ws: Workspace) -> None:
     steps = c3.slider("Steps", 3, 12, 8, key=f"interp_steps_{ws.version}")
     path = m.inverse_transform(interpolate(ex.codes[a], ex.codes[b], steps, spherical=m.is_variational))
     if ds.kind == "image":
-        st.image([to_pil(x, 72) for x in path], caption=[f"{i / (steps - 1):.2f}" for i in range(steps)])
+        st.image([to_pil(x, 72) for x in path], caption=[f"{i / (steps - 1):.2f}" for i in range(steps)],
+                 output_format="PNG")
     else:
         frame = ds.preprocessor.inverse_transform(path)
         frame.insert(0, "t", np.linspace(0.0, 1.0, steps).round(2))
@@ -66,7 +67,7 @@ def data_tab(ws: Workspace) -> None:
     if ds.kind == "image":
         c, h, w = ds.sample_shape
         st.caption(f"Common size {w}×{h}, {'RGB' if c == 3 else 'grayscale'}. The first {min(THUMBS, ds.n)} images:")
-        st.image([to_pil(ds.X[i], 56) for i in range(min(THUMBS, ds.n))])
+        st.image([to_pil(ds.X[i], 56) for i in range(min(THUMBS, ds.n))], output_format="PNG")
     else:
         st.dataframe(ds.meta.head(500), height=300)
 

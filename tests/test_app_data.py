@@ -234,3 +234,25 @@ def test_shipped_sample_bundle_loads_as_saved_model(app):
     assert not app.exception, app.exception
     assert ws(app).source == "model: digits.aebundle"
     assert not app.error
+
+
+def test_a_label_with_a_blank_cell_maps_and_scores(app):
+    """Once: "TypeError: '<' not supported between instances of 'float' and 'str'", the map replaced and
+    the other tabs blank. A missing label is the category '(missing)' everywhere."""
+    fast_training(app)
+    lines = make_csv(120).decode().splitlines()
+    lines[5] = ",".join(lines[5].split(",")[:-1] + [""])  # one blank species
+    upload_csv(app, ("\n".join(lines) + "\n").encode(), name="gap.csv")
+    app.button(key="table_train").click().run()
+    wait_for_training(app)
+    assert ws(app).source == "csv: gap.csv" and not app.error
+    from tests.fixtures_ui import map_traces
+
+    assert "(missing)" in [t["name"] for t in map_traces(app)]
+    chooser = by_label(app.multiselect, "Which 'species' values are anomalies?")
+    assert "(missing)" in chooser.options
+    chooser.set_value(["(missing)"]).run()
+    assert not app.exception, app.exception
+    assert by_label(app.metric, "AUROC").value != ""
+    select(app, plotly_state([data_point(app, 4)]))
+    assert "Row 4 · species (missing)" in texts(app)

@@ -299,6 +299,8 @@ def test_label_guess_prefers_categorical_columns():
     assert guess_label(census) == "income"
     assert guess_label(pd.DataFrame({"quality": [3, 4, 5, 6] * 10, "acid": np.linspace(0, 1, 40)})) == "quality"
     assert guess_label(pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.arange(40.0)})) is None
+    only = pd.DataFrame({"Unnamed: 0": np.arange(1, 16), "y": [1, 2, 3] * 5})  # 'y' is the only feature
+    assert guess_label(only) is None
 
 
 def test_plan_table_says_what_every_column_becomes():

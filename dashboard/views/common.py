@@ -3,28 +3,32 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from PIL import ImageOps
 
 from aecore import Dataset
-from aecore.dataset import category_values
+from aecore.dataset import category_value
 
-from ..render import to_pil
+from ..render import DISPLAY_PX, to_pil
 
 GALLERY_COLS = 6
 THUMB_PX = 64
+GAP_PX = 12
+SIDE_BY_SIDE_PX = 330  # the inspector's inner width on a 1400-1600 px wide page, less the gaps
 
 
 def show_images(pairs: list[tuple[str, object]]) -> None:
-    """Images side by side, each with its caption."""
-    cols = st.columns(len(pairs))
-    for col, (caption, image) in zip(cols, pairs, strict=True):
-        col.image(image, caption=caption)
+    """Images side by side, each with its caption: one element (a click pays for one, not one per image)."""
+    width = min(SIDE_BY_SIDE_PX // len(pairs), DISPLAY_PX)  # all on one row of the inspector
+    # Streamlit sets a list's images edge to edge: a white margin keeps them apart.
+    spaced = [ImageOps.expand(image, border=(0, 0, GAP_PX, 0), fill="white") for _, image in pairs]
+    st.image(spaced, caption=[caption for caption, _ in pairs], width=width, output_format="PNG")
 
 
 def row_title(ds: Dataset, row: int) -> str:
     """"Row 12 · label 7 · digit_0012" (missing labels read "(missing)")."""
     title = f"Row {row}"
     if ds.label:
-        title += f" · {ds.label} {category_values(ds.meta[ds.label].iloc[[row]])[0]}"
+        title += f" · {ds.label} {category_value(ds.meta[ds.label].iat[row])}"
     if "file" in ds.meta.columns:
         title += f" · {ds.meta['file'].iloc[row]}"
     return title
@@ -36,4 +40,4 @@ def gallery(ds: Dataset, rows: np.ndarray, captions: list[str], images: np.ndarr
     images = ds.X[rows] if images is None else images
     grid = st.columns(cols)
     for i, (img, caption) in enumerate(zip(images, captions, strict=True)):
-        grid[i % cols].image(to_pil(img, THUMB_PX), caption=caption)
+        grid[i % cols].image(to_pil(img, THUMB_PX), caption=caption, output_format="PNG")

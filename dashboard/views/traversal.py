@@ -53,7 +53,7 @@ def image_grid(tr, o: DimensionOrder, steps: int) -> None:
     for i, d in enumerate(tr.dims):
         st.markdown(f"**{dim_label(o, d)}**")
         st.image([to_pil(img, THUMB_PX) for img in tr.decoded[i]],
-                 caption=[f"{v:.2f}" for v in tr.values[i]])
+                 caption=[f"{v:.2f}" for v in tr.values[i]], output_format="PNG")
 
 
 def table_response(ws: Workspace, tr, o: DimensionOrder) -> None:

@@ -71,9 +71,10 @@ def inspector_captions(page) -> list[str]:
 
 def wait_images_loaded(page, captions: list[str]) -> None:
     """The inspector's captioned images (not the lazy ones in hidden tabs) have decoded pixels."""
-    page.wait_for_function("""(want) => want.every(c => Array.from(document.querySelectorAll('[data-testid=stImage]'))
-        .some(el => { const cap = el.querySelector('[data-testid=stImageCaption]'); const img = el.querySelector('img');
-                      return cap && cap.innerText.trim() === c && img && img.complete && img.naturalWidth > 0; }))""",
+    page.wait_for_function("""(want) => want.every(c =>
+        Array.from(document.querySelectorAll('[data-testid=stImageContainer]')).some(el => {
+          const cap = el.querySelector('[data-testid=stImageCaption]'); const img = el.querySelector('img');
+          return cap && cap.innerText.trim() === c && img && img.complete && img.naturalWidth > 0; }))""",
                            arg=captions, timeout=15_000)
 
 
