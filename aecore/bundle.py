@@ -139,6 +139,8 @@ def _json(members: dict, name: str) -> dict:
         raise _fail(f"{name} is missing") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _fail(f"{name} is not valid JSON") from None
+    except RecursionError:  # JSON nested thousands of levels deep: Python's parser gives up
+        raise _fail(f"{name} is nested too deeply to be a bundle's JSON") from None
     if not isinstance(value, dict):
         raise _fail(f"{name} is not a JSON object")
     return value

@@ -71,7 +71,7 @@ def cmd_train(args) -> int:
     print(model.result_.message, file=sys.stderr)
     codes = model.transform(data)
     errors = model.reconstruction_error(data)
-    xy = None if args.projection == "none" else project(codes, args.projection)
+    xy = None if args.projection == "none" else project(codes, args.projection, random_state=args.seed)
     comparison = compare_with_pca(model, data)
     save_bundle(args.out, model, data, codes=codes, xy=xy, errors=errors, comparison=comparison)
     print(f"{comparison.summary()}. Saved {args.out}")

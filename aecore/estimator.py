@@ -26,7 +26,7 @@ from .models import (
     resolve_model,
     starts_at_pca,
 )
-from .networks import RECONS
+from .networks import RECONS, init_weights
 from .training import EpochReport, TrainSettings, batched, train
 
 DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
@@ -72,6 +72,17 @@ def as_array(X) -> np.ndarray:
     return arr
 
 
+def set_threads(n: int | None = None) -> int:
+    """PyTorch's intra-op threads for the whole process (all cores by default). A process-wide setting:
+    call it once at start-up (the CLI, the app, a script), never per fit, or concurrent fits would change
+    each other's. Returns the number set."""
+    n = int(n or os.cpu_count() or 1)
+    if n < 1:
+        raise ConfigError(f"threads must be at least 1; got {n}.")
+    torch.set_num_threads(n)
+    return n
+
+
 def pick_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -99,7 +110,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
                  validation: float = 0.1, test: float = 0.1, patience: int = 20, seed: int = 0,
                  noise: str = "gaussian", noise_level: float = 0.2, sparsity: float = 1e-3, beta: float = 1.0,
                  recon: str = "auto", weight_decay: float = 0.0, max_seconds: float | None = None,
-                 pca_init: bool = True, threads: int | None = None, device: str = "auto"):
+                 pca_init: bool = True, device: str = "auto"):
         self.model = model
         self.latent_dim = latent_dim
         self.epochs = epochs
@@ -118,7 +129,6 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.max_seconds = max_seconds
         self.pca_init = pca_init
-        self.threads = threads
         self.device = device
 
     # -- validation: every parameter rule, once ------------------------------------------------------
@@ -186,11 +196,9 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         arr = as_array(X)
         if len(arr) < 2:
             raise DataError(f"An autoencoder needs at least 2 rows to train; got {len(arr)}.")
-        torch.set_num_threads(self.threads or os.cpu_count() or 1)
         self.device_ = pick_device(self.device)
         self.config_ = self._config(arr)
-        torch.manual_seed(self.seed)
-        self.network_ = build_network(self.config_).to(self.device_)
+        self.network_ = self._new_network()
         self.split_ = self._split(len(arr))
         self.input_shape_ = tuple(arr.shape[1:])
         X_all = torch.from_numpy(arr).to(self.device_)
@@ -203,6 +211,14 @@ class Autoencoder(TransformerMixin, BaseEstimator):
                                  self.max_seconds, self.seed)
         self.history_, self.result_ = train(self.network_, X_train, X_val, settings, callback, cancel)
         return self
+
+    def _new_network(self) -> Network:
+        """The network, its starting weights drawn from a generator seeded with `seed` (nothing
+        process-wide): built without memory on the meta device, then given real, seeded weights."""
+        with torch.device("meta"):
+            net = build_network(self.config_)
+        net = init_weights(net.to_empty(device="cpu"), torch.Generator().manual_seed(self.seed))
+        return net.to(self.device_)
 
     def _check_fitted(self) -> Network:
         if not hasattr(self, "network_"):

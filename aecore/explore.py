@@ -23,8 +23,9 @@ class Exploration:
 
 
 def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", codes=None, xy=None,
-            errors=None) -> Exploration:
-    """Encode, score and project `dataset`; pass stored codes/xy/errors (from a bundle) to skip steps."""
+            errors=None, seed: int | None = None) -> Exploration:
+    """Encode, score and project `dataset`; pass stored codes/xy/errors (from a bundle) to skip steps.
+    With a seed the map is reproducible (UMAP then runs on one thread); None lets UMAP use every core."""
     t = {}
     start = time.perf_counter()
     codes = model.transform(dataset) if codes is None else np.asarray(codes, dtype=np.float32)
@@ -39,7 +40,7 @@ def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", code
         used = "latent"
     else:
         used = projection
-    xy = project(codes, projection) if xy is None else np.asarray(xy, dtype=np.float32)
+    xy = project(codes, projection, random_state=seed) if xy is None else np.asarray(xy, dtype=np.float32)
     t["project"] = time.perf_counter() - start
     start = time.perf_counter()
     inverse = MapInverse(xy, codes)

@@ -181,6 +181,19 @@ class ConvBackbone(nn.Module):
         return y if self.skip_out is None else y + self.skip_out(z).reshape(y.shape)
 
 
+def init_weights(net: nn.Module, generator: torch.Generator) -> nn.Module:
+    """PyTorch's default initialisation of every Linear and (transposed) convolution, drawn from
+    `generator`: a seeded run gets the same starting weights whatever else runs in the process."""
+    for module in net.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+            if module.bias is not None:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(module.weight)
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+    return net
+
+
 def can_start_at_pca(cfg: ModelConfig, point_code: bool) -> bool:
     """Whether a network can start exactly at PCA: a backbone with its linear paths, an output that PCA's
     linear reconstruction can be written in, and a point code (a distribution's sampling is not PCA)."""
@@ -199,6 +212,13 @@ class Network(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.backbone = backbone(cfg, self.code_factor * cfg.latent_dim)
+        # Where the stochastic objectives draw their noise: the run's own generator (set by the trainer),
+        # never PyTorch's process-wide one, so concurrent runs in one process cannot change each other.
+        self.generator: torch.Generator | None = None
+
+    def noise(self, like: torch.Tensor, draw=torch.randn) -> torch.Tensor:
+        """Random numbers shaped like `like` from this network's generator (draw: torch.randn or torch.rand)."""
+        return draw(like.shape, generator=self.generator, device=like.device, dtype=like.dtype)
 
     def start_at_pca(self, X: torch.Tensor) -> bool:
         """Start from PCA of X where that is exact (see can_start_at_pca and the backbones'
@@ -237,8 +257,8 @@ class Denoising(Network):
     def corrupt(self, x):
         level = self.cfg.noise_level
         if self.cfg.noise == "masking":
-            return x * (torch.rand_like(x) >= level)
-        noisy = x + level * torch.randn_like(x)
+            return x * (self.noise(x, torch.rand) >= level)
+        noisy = x + level * self.noise(x, torch.randn)
         return noisy.clamp(0.0, 1.0) if self.cfg.output in PIXEL_OUTPUTS else noisy
 
     def loss(self, x) -> dict:
@@ -283,7 +303,7 @@ class Variational(Network):
 
     def loss(self, x) -> dict:
         mu, logvar = self.posterior(x)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        z = mu + self.noise(mu, torch.randn) * (0.5 * logvar).exp()
         rec = self.recon_loss(self.backbone.decode(z), x)
         kl = self.kl(mu, logvar).sum(1).mean() / x[0].numel()
         return {"loss": rec + self.cfg.beta * kl, "recon": rec, "kl": kl}

@@ -5,6 +5,7 @@ umap-learn's own inverse_transform rebuilds a Delaunay triangulation per call (s
 and fails outside the convex hull; a KD-tree blend of the nearest codes answers in about a millisecond."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -58,7 +59,23 @@ def project(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float = 0.
     reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(Z) - 1), min_dist=min_dist,
                         random_state=random_state, n_jobs=1 if random_state is not None else -1,
                         force_approximation_algorithm=True)
-    return reducer.fit_transform(Z).astype(np.float32)
+    with openmp_threads_kept():
+        return reducer.fit_transform(Z).astype(np.float32)
+
+
+@contextlib.contextmanager
+def openmp_threads_kept():
+    """UMAP sets numba's thread count (n_jobs), which with numba's OpenMP layer is the calling thread's
+    OpenMP thread count, the one PyTorch uses too: put PyTorch's back, or every later fit and decode in
+    this thread would run on UMAP's count (one thread after a seeded map)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def warm_up() -> float:

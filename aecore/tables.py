@@ -33,6 +33,7 @@ BOOL_WORDS = {"true", "false", "yes", "no"}
 # From this many rows, a column whose values are all different (text) or count 1, 2, 3... (numbers) is an
 # identifier, kept as metadata: one-hot encoding names or learning row numbers would only add noise.
 MIN_ROWS_FOR_IDS = 10
+MIN_FEATURES = 2  # one feature has nothing to compress: its only code is itself
 # Column names that usually hold a class label (compared lower-case); guess_label prefers them.
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis", "species", "cultivar", "outcome",
                "income", "survived", "churn", "variety", "type", "kind", "grade", "quality", "sex", "gender")
@@ -79,9 +80,12 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
     if len(header) > limits.max_columns:
         raise DataError(f"'{name}' has {len(header):,} columns; the limit is {limits.max_columns:,}. "
                         "Keep the columns you need and upload again.")
+    check_fields(text, delimiter, len(header), name, limits.max_rows + 1)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delimiter, nrows=limits.max_rows + 1, skipinitialspace=True,
-                         on_bad_lines="error", engine="c", low_memory=False)
+        df = parse(text, delimiter, limits.max_rows + 1)
+        decimal = decimal_comma(df, delimiter)
+        if decimal:  # '1,5' is one and a half here, not text: read the numbers again as numbers
+            df = parse(text, delimiter, limits.max_rows + 1, **decimal)
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
         raise DataError(f"'{name}' is not a well-formed CSV ({detail}). Every row needs the same number of "
@@ -97,8 +101,54 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
         raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. "
                         "Use fewer rows or columns.")
     df.columns = [str(c).strip() for c in df.columns]
-    report = [f"Read {len(df):,} rows x {df.shape[1]} columns ({encoding}, separated by '{printable(delimiter)}')."]
+    report = [f"Read {len(df):,} rows x {df.shape[1]} columns ({encoding}, separated by '{printable(delimiter)}'"
+              + (", decimal commas" if decimal else "") + ")."]
     return df, name, report
+
+
+def parse(text: str, delimiter: str, nrows: int, **number_format) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), sep=delimiter, nrows=nrows, skipinitialspace=True, on_bad_lines="error",
+                       engine="c", low_memory=False, **number_format)
+
+
+def check_fields(text: str, delimiter: str, expected: int, name: str, max_lines: int) -> None:
+    """Every row has as many fields as the header: one too many and one too few are refused alike (a
+    parser would reject the first and silently pad the second with missing values)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader, None)
+    for count, row in enumerate(reader):
+        if count >= max_lines:
+            return
+        if row and len(row) != expected:
+            raise DataError(f"'{name}' is not a well-formed CSV: line {reader.line_num} has {len(row)} field(s) "
+                            f"where the header has {expected}. Every row needs the same number of fields as the "
+                            f"header, separated by '{printable(delimiter)}'.")
+
+
+# European exports: ';' between fields and ',' in numbers ("1,5"; "1.234,5" with thousands dots).
+DECIMAL_COMMA = r"[-+]?(\d+|\d{1,3}(\.\d{3})+),\d+"
+WHOLE = r"[-+]?(\d+|\d{1,3}(\.\d{3})+)"
+THOUSANDS_DOT = r"\d\.\d{3}(?:,|$)"
+
+
+def decimal_comma(df: pd.DataFrame, delimiter: str) -> dict:
+    """The read_csv number format when the text columns hold decimal-comma numbers, else {}. Only when
+    fields are not separated by commas (then a comma inside a number is unambiguous)."""
+    if delimiter == ",":
+        return {}
+    text_columns = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    found = False
+    for col in text_columns:
+        values = df[col].dropna().astype(str).str.strip()
+        if values.empty:
+            continue
+        commas = values.str.fullmatch(DECIMAL_COMMA)
+        if commas.any() and (commas | values.str.fullmatch(WHOLE)).mean() >= PARSE_SHARE:
+            found = True
+    if not found:
+        return {}
+    thousands = any(df[c].dropna().astype(str).str.contains(THOUSANDS_DOT, regex=True).any() for c in text_columns)
+    return {"decimal": ",", **({"thousands": "."} if thousands else {})}
 
 
 def printable(delimiter: str) -> str:
@@ -303,6 +353,9 @@ def table_dataset(df: pd.DataFrame, label: str | None = None, features: list[str
         reasons = "; ".join(f"'{p.name}': {p.note}" for p in plans)
         raise DataError(f"None of the chosen columns can be used as a feature ({reasons}). The data needs at least "
                         "one column of numbers, dates or categories that varies.")
+    if pre.n_features < MIN_FEATURES:
+        raise DataError(f"The chosen columns give {pre.n_features} feature ('{pre.feature_names[0]}'). An autoencoder "
+                        f"compresses several features into fewer: choose at least {MIN_FEATURES} feature columns.")
     X = pre.transform(df)
     report.append(f"{pre.n_features} feature(s) from {len(pre.columns)} column(s).")
     meta = df.reset_index(drop=True)

@@ -19,6 +19,7 @@ from .networks import Network
 
 EVAL_BATCH = 4096        # rows per forward pass outside training: bounded memory at any data size
 MIN_IMPROVEMENT = 1e-4   # a validation loss must beat the best by this share to count as better
+EVAL_SEED = 0            # the validation pass's noise (VAE sampling, denoising corruption), the same each epoch
 
 
 class TrainStatus(StrEnum):
@@ -83,16 +84,19 @@ def batched(fn: Callable, X: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Ten
 
 
 def evaluate(net: Network, X: torch.Tensor, batch: int = EVAL_BATCH) -> tuple[float, float]:
-    """(mean objective, mean reconstruction MSE per element) over X, in eval mode with a fixed seed so
-    the stochastic objectives (VAE, denoising) give a repeatable figure."""
+    """(mean objective, mean reconstruction MSE per element) over X, in eval mode with the same noise
+    every time (a generator of its own, seeded EVAL_SEED), so the stochastic objectives (VAE, denoising)
+    give a repeatable figure; the training run's generator is put back afterwards."""
     net.eval()
     loss_sum, mse_sum = 0.0, 0.0
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    training_generator = net.generator
+    net.generator = torch.Generator(device=X.device).manual_seed(EVAL_SEED)
+    with torch.no_grad():
         for i in range(0, len(X), batch):
             xb = X[i : i + batch]
             loss_sum += float(net.loss(xb)["loss"]) * len(xb)
             mse_sum += float(((net.decode(net.encode(xb)) - xb) ** 2).mean()) * len(xb)
+    net.generator = training_generator
     net.train()
     return loss_sum / len(X), mse_sum / len(X)
 
@@ -188,8 +192,8 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
           cancel: threading.Event | None = None) -> tuple[list[dict], TrainResult]:
     """Train net in place. Returns (history, result); net ends with the best weights seen
     (by validation loss, else by training loss), or the last good ones after a divergence."""
-    gen = torch.Generator().manual_seed(settings.seed)
-    torch.manual_seed(settings.seed)
+    gen = torch.Generator().manual_seed(settings.seed)  # the row order; the noise below: nothing process-wide
+    net.generator = torch.Generator(device=X_train.device).manual_seed(settings.seed)
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     n, bs = len(X_train), min(settings.batch_size, len(X_train))
     steps_per_epoch = math.ceil(n / bs)

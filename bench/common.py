@@ -123,7 +123,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {"cpu": cpu, "cpu count": os.cpu_count(), "torch": torch.__version__,
-            "torch threads": f"{os.cpu_count()} (Autoencoder's default: the cpu count)",
+            "torch threads": f"{os.cpu_count()} (set_threads' default: the cpu count)",
             "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset"),
             "numpy": np.__version__, "python": platform.python_version(),
             "load average at start": " / ".join(f"{x:.2f}" if isinstance(x, float) else str(x) for x in load)}

@@ -76,7 +76,7 @@ def child(mode: str, mnist_dir: str, out_dir: str, epochs: int | None, projectio
     mark("load")
     params = {"epochs": epochs} if epochs else {}
     if mode == "smoke":
-        params.update(hidden=[16], threads=1)
+        params.update(hidden=[16])
     model = Autoencoder(**params).fit(data)
     mark(f"train ({model.result_.epochs_run} epochs)")
     ex = explore(model, data, projection=projection)

@@ -48,7 +48,7 @@ def run(cfg: Config) -> list[dict]:
     if split is None:
         return [missing_mnist(cfg)]
     digits = cfg.pick(tuple(range(10)), QUICK_DIGITS, (0, 1))
-    smoke = dict(epochs=2, hidden=[16], threads=1) if cfg.smoke else {}
+    smoke = dict(epochs=2, hidden=[16]) if cfg.smoke else {}
     default = dict(seed=cfg.seed, **smoke)
     latent = 8  # Autoencoder's default latent_dim
     configs = {"defaults": default}

@@ -50,7 +50,7 @@ def run(cfg: Config) -> list[dict]:
 
     rows: list[dict] = []
     notes: list[dict] = []
-    smoke = dict(epochs=2, hidden=[16], threads=1) if cfg.smoke else {}
+    smoke = dict(epochs=2, hidden=[16]) if cfg.smoke else {}
 
     split = mnist(cfg)
     if split is None:

@@ -102,10 +102,11 @@ def hand_loop(X: np.ndarray, epochs: int, hidden: list[int], n_threads: int, see
 def ours(X: np.ndarray, epochs: int, n_threads: int, validation: bool, seed: int = 0) -> tuple[float, float]:
     """Our trainer through the estimator with default architecture and batch size. Returns (samples/s
     over the trainer's own epochs loop, CPU seconds of the whole fit())."""
-    from aecore import Autoencoder
+    from aecore import Autoencoder, set_threads
 
+    set_threads(n_threads)  # process-wide, as the hand loop's torch.set_num_threads
     cpu = time.process_time()
-    model = Autoencoder(epochs=epochs, threads=n_threads, seed=seed, patience=10**6,
+    model = Autoencoder(epochs=epochs, seed=seed, patience=10**6,
                         **({} if validation else {"validation": 0.0, "test": 0.0}))
     model.fit(X)
     assert model.result_.epochs_run == epochs, model.result_
@@ -162,7 +163,7 @@ def measure(cfg: Config) -> list[dict]:
     X, source = data(cfg)
     if cfg.smoke:
         X = X[:200]
-    n_threads = os.cpu_count() or 1  # what Autoencoder uses when threads=None
+    n_threads = os.cpu_count() or 1  # what set_threads() sets by default
     hidden = BACKBONES["dense"].module.default_hidden(int(np.prod(X.shape[1:])))
     epochs = cfg.pick(2, 1, 1)
     repeats = cfg.pick(9, 5, 1)

@@ -1,7 +1,11 @@
-"""Training in a background thread, one per session, so the page stays live: clicks and reruns do not
-abort it. The UI's progress fragment (run_every) reads the job's `phase`, `reports`, `progress()` and
-`eta()`, and installs `result` when the phase is DONE. Stop sets `cancel`, an Event the trainer checks
-every batch; the best model so far is kept."""
+"""Background work for one session, run in the server's shared pool (pool.py) so the page stays live:
+clicks and reruns do not abort it, and at most a few jobs compete for the CPU at once.
+
+`TrainingJob`: fit, PCA comparison and map. The UI's progress fragment (run_every) reads its `phase`,
+`reports`, `progress()`, `eta()` and `queue_position()`, and installs `result` when the phase is DONE.
+Stop during training sets `cancel`, which the trainer checks every batch, and the best model so far is
+kept and mapped; Stop while waiting or while drawing the map drops the run at once (STOPPED) and the
+previous model stays. `SweepJob`: the compression view's latent-size sweep."""
 from __future__ import annotations
 
 import hashlib
@@ -18,20 +22,38 @@ from aecore.errors import AecoreError
 from aecore.explore import Exploration, explore
 
 from . import timing
+from .pool import WorkPool, shared_pool
 
 MAPPING_SHARE = 0.05  # of the progress bar: the PCA comparison and the map after the last epoch
+UNCHANGED = "Your previous model and map are unchanged."
 
 
 class JobPhase(StrEnum):
+    QUEUED = "queued"      # waiting for a free slot in the shared pool
     STARTING = "starting"
     TRAINING = "training"
     MAPPING = "mapping"    # training is over: PCA comparison, codes, errors and the map
     DONE = "done"          # `result` is ready to install
     FAILED = "failed"      # `error` says why; nothing is installed
+    STOPPED = "stopped"    # stopped before there was a model to keep; nothing is installed
 
     @property
     def running(self) -> bool:
-        return self in (JobPhase.STARTING, JobPhase.TRAINING, JobPhase.MAPPING)
+        return self in (JobPhase.QUEUED, JobPhase.STARTING, JobPhase.TRAINING, JobPhase.MAPPING)
+
+
+STOPPED_IN = {JobPhase.QUEUED: "Stopped while waiting for a free trainer.",
+              JobPhase.STARTING: "Stopped before training began.",
+              JobPhase.TRAINING: "Stopped during training.",
+              JobPhase.MAPPING: "Stopped while the map was drawn."}
+
+
+def current_session() -> str | None:
+    """The browser session whose script is running (None outside a script run, as in a plain thread)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
 
 
 @dataclass
@@ -48,42 +70,70 @@ class TrainingJob:
     projection: str = "umap"
     source: str = ""
     reports: list[EpochReport] = field(default_factory=list)
-    phase: JobPhase = JobPhase.STARTING
+    phase: JobPhase = JobPhase.QUEUED
     result: JobResult | None = None
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    session_id: str | None = field(default_factory=current_session)
+    pool: WorkPool | None = None
+    abandoned: bool = False
     thread: threading.Thread | None = None
 
     def start(self) -> TrainingJob:
-        self.thread = threading.Thread(target=self._run, name="aecore-train", daemon=True)
-        self.thread.start()
+        self.pool = self.pool or shared_pool()
+        self.thread = self.pool.run(self, self._run, self._stopped_waiting, name="aecore-train")
         return self
+
+    def stop(self) -> None:
+        """The Stop button: during training, finish the epoch's batch and keep the best model so far;
+        while waiting or drawing the map, drop the run now (the map's computation is discarded)."""
+        if self.phase in (JobPhase.QUEUED, JobPhase.STARTING, JobPhase.MAPPING):
+            self.abandon()
+        else:
+            self.cancel.set()
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        self.cancel.set()
+        self._end(JobPhase.STOPPED, STOPPED_IN.get(self.phase, "Stopped.") + " " + UNCHANGED)
+
+    def _end(self, phase: JobPhase, error: str | None = None) -> None:
+        """The run's one ending: the first to end it (the run itself, Stop, the pool) says how."""
+        if self.phase.running:
+            self.error, self.phase = error, phase
+            self.finished = time.perf_counter()
+
+    def _stopped_waiting(self) -> None:
+        self._end(JobPhase.STOPPED, STOPPED_IN[JobPhase.QUEUED] + " " + UNCHANGED)
 
     def _run(self) -> None:
         try:
+            if self.abandoned:
+                return
+            self.phase = JobPhase.STARTING
             model = Autoencoder(**self.params)
             self.phase = JobPhase.TRAINING
             model.fit(self.dataset, callback=self.reports.append, cancel=self.cancel)
             if model.result_.status == TrainStatus.DIVERGED:
-                self.error = model.result_.message + " Your previous model and map are unchanged."
-                self.phase = JobPhase.FAILED
+                self._end(JobPhase.FAILED, model.result_.message + " " + UNCHANGED)
+                return
+            if self.abandoned:
                 return
             self.phase = JobPhase.MAPPING
             comparison = compare_with_pca(model, self.dataset)
-            exploration = explore(model, self.dataset, self.projection)
+            exploration = explore(model, self.dataset, self.projection, seed=model.seed)
+            if self.abandoned:  # stopped while the map was drawn: its result is dropped
+                return
             self.result = JobResult(model, exploration, comparison)
             timing.record("job", rows=self.dataset.n, train_s=model.result_.seconds, total_s=self.elapsed,
                           **{f"{k}_s": v for k, v in exploration.timings.items()})
-            self.phase = JobPhase.DONE
+            self._end(JobPhase.DONE)
         except AecoreError as exc:
-            self.error, self.phase = str(exc), JobPhase.FAILED
+            self._end(JobPhase.FAILED, str(exc))
         except Exception as exc:  # a bug must not leave the page spinning forever
-            self.error = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
-            self.phase = JobPhase.FAILED
-        finally:
-            self.finished = time.perf_counter()
+            self._end(JobPhase.FAILED, f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
 
     @property
     def running(self) -> bool:
@@ -92,6 +142,9 @@ class TrainingJob:
     @property
     def elapsed(self) -> float:
         return (self.finished or time.perf_counter()) - self.started
+
+    def queue_position(self) -> int | None:
+        return self.pool.position(self) if self.pool is not None and self.phase == JobPhase.QUEUED else None
 
     def progress(self) -> float:
         """0..1: epochs done over epochs planned (mapping is the last MAPPING_SHARE)."""
@@ -126,7 +179,7 @@ def dataset_fingerprint(X) -> str:
 
 @dataclass
 class SweepJob:
-    """The compression view's latent-size sweep (aecore.compression.sweep) in a background thread: small
+    """The compression view's latent-size sweep (aecore.compression.sweep), in the shared pool: small
     models, one per latent size, whose points the chart draws as they arrive."""
     X: object
     latents: list[int]
@@ -135,12 +188,17 @@ class SweepJob:
     points: list[SweepPoint] = field(default_factory=list)
     error: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    session_id: str | None = field(default_factory=current_session)
+    pool: WorkPool | None = None
     thread: threading.Thread | None = None
 
     def start(self) -> SweepJob:
-        self.thread = threading.Thread(target=self._run, name="aecore-sweep", daemon=True)
-        self.thread.start()
+        self.pool = self.pool or shared_pool()
+        self.thread = self.pool.run(self, self._run, lambda: None, name="aecore-sweep")
         return self
+
+    def abandon(self) -> None:
+        self.cancel.set()
 
     def _run(self) -> None:
         try:

@@ -14,6 +14,7 @@ from .anomaly_panel import anomaly_panel
 from .data_panel import data_sidebar, open_default, table_setup
 from .explore_panel import explore_tab
 from .info_panels import data_tab, export_tab, training_tab
+from .pool import shared_pool
 from .state import Workspace, get_ws
 from .training_panel import train_sidebar, training_progress
 
@@ -52,6 +53,7 @@ def show_notice(ws: Workspace) -> None:
 
 
 def main() -> None:
+    shared_pool()  # the process's training slots and PyTorch threads, set once
     start_warm_up()
     ws = get_ws()
     if ws.dataset is None and ws.job is None:

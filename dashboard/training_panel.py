@@ -140,7 +140,36 @@ def train_settings() -> None:
 def stop_job() -> None:
     job = get_ws().job
     if job is not None:
-        job.cancel.set()
+        job.stop()
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def progress_text(job) -> str:
+    last = job.reports[-1] if job.reports else None
+    if job.phase == JobPhase.QUEUED:
+        place = job.queue_position()
+        where = f"you are {ordinal(place)} in line" if place else "starting"
+        return (f"Waiting for a free trainer: {where} ({job.pool.running} running for other sessions). "
+                "Stop leaves the line.")
+    if job.phase == JobPhase.MAPPING:
+        return f"Training done; drawing the map ({job.projection.upper()})… {job.elapsed:.0f} s"
+    if job.cancel.is_set():
+        return "Stopping after this batch; keeping the best model so far…"
+    if last is None:
+        return f"Starting training on {job.dataset.n:,} rows…"
+    val = f" · validation {last.val_loss:.4g}" if last.val_loss is not None else ""
+    eta = job.eta()
+    return (f"Epoch {last.epoch}/{last.epochs} · train loss {last.train_loss:.4g}{val} · {job.elapsed:.0f} s"
+            + (f" · about {eta:.0f} s left" if eta is not None else ""))
+
+
+STOP_HELP = {JobPhase.QUEUED: "Leave the line; nothing changes",
+             JobPhase.STARTING: "Stop now; nothing changes",
+             JobPhase.TRAINING: "Stop now and keep the best model so far",
+             JobPhase.MAPPING: "Stop now and keep your previous model and map"}
 
 
 @st.fragment(run_every=0.5)
@@ -159,27 +188,15 @@ def training_progress() -> None:
         ws.notice = (status, f"{r.model.result_.message} Map ready in {job.elapsed:.1f} s.")
         ws.job = None
         st.rerun(scope="app")
-    if job.phase == JobPhase.FAILED:
-        ws.notice = ("error", job.error)
+    if not job.phase.running:  # failed or stopped: nothing to install
+        ws.notice = ("error" if job.phase == JobPhase.FAILED else "warning", job.error)
         ws.job = None
         st.rerun(scope="app")
     with st.container(border=True):
-        last = job.reports[-1] if job.reports else None
-        if job.phase == JobPhase.MAPPING:
-            text = f"Training done; drawing the map ({job.projection.upper()})… {job.elapsed:.0f} s"
-        elif last is None:
-            text = f"Starting training on {job.dataset.n:,} rows…"
-        else:
-            val = f" · validation {last.val_loss:.4g}" if last.val_loss is not None else ""
-            eta = job.eta()
-            text = (f"Epoch {last.epoch}/{last.epochs} · train loss {last.train_loss:.4g}{val} · "
-                    f"{job.elapsed:.0f} s" + (f" · about {eta:.0f} s left" if eta is not None else ""))
-        if job.cancel.is_set() and job.phase == JobPhase.TRAINING:
-            text = "Stopping after this batch; keeping the best model so far…"
         cols = st.columns([5, 1])
-        cols[0].progress(job.progress(), text=text)
-        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set() or job.phase != JobPhase.TRAINING,
-                       help="Stop now and keep the best model so far", width="stretch")
+        cols[0].progress(job.progress(), text=progress_text(job))
+        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set(), help=STOP_HELP[job.phase],
+                       width="stretch")
         if len(job.reports) >= 2:
             st.plotly_chart(loss_figure([r.to_json() for r in job.reports], height=200), key="live_loss",
                             config={"displayModeBar": False})

@@ -4,18 +4,25 @@ datasets: the suite needs no network and nothing outside the project."""
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from aecore import set_threads
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
-# Tiny, fast training settings. threads=1: the test machine has 2 cores and is often shared, and
-# oversubscribed PyTorch threads make tiny fits many times slower.
-FAST = dict(latent_dim=2, epochs=4, hidden=[16], batch_size=32, lr=1e-2, threads=1, seed=0)
+# One PyTorch thread for the whole test process, set once (a process-wide setting): the test machine has
+# 2 cores and is often shared, and oversubscribed threads make tiny fits many times slower.
+set_threads(1)
+os.environ.setdefault("LATENT_EXPLORER_THREADS", "1")  # and the app under AppTest, when it makes its pool
+
+# Tiny, fast training settings.
+FAST = dict(latent_dim=2, epochs=4, hidden=[16], batch_size=32, lr=1e-2, seed=0)
 
 
 @pytest.fixture

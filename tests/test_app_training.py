@@ -134,3 +134,70 @@ def test_changed_settings_apply_to_a_csv_run(app):
     job.cancel.set()
     wait_for_training(app)
     assert (job.params["max_seconds"], job.projection) == (4, "pca")
+
+
+class Occupant:
+    """Something already holding every slot of the shared pool (another session's long run)."""
+
+    def __init__(self):
+        import threading
+
+        self.cancel = threading.Event()
+        self.session_id = None
+
+    def abandon(self):
+        self.cancel.set()
+
+
+def test_a_queued_run_shows_its_place_and_stop_leaves_the_line(app):
+    from dashboard.pool import shared_pool
+
+    pool = shared_pool()
+    occupants = [Occupant() for _ in range(pool.workers)]
+    for o in occupants:
+        assert pool.acquire(o)
+    try:
+        fast_training(app)
+        before = ws(app).version
+        click_train(app)
+        job = ws(app).job
+        assert job.phase == "queued" and job.queue_position() == 1
+        progress = " ".join(p.proto.text for p in app.get("progress"))
+        assert "Waiting for a free trainer: you are 1st in line" in progress
+        by_label(app.button, "Stop").click().run()
+        wait_until(app, lambda: ws(app).job is None, what="the queued run to leave")
+        assert ws(app).version == before, "nothing installed"
+        assert any("Stopped while waiting for a free trainer" in w.value for w in app.warning)
+        wait_until(app, lambda: pool.waiting == 0, timeout=5, what="the line to empty")
+    finally:
+        for o in occupants:
+            pool.release(o)
+
+
+def test_stop_while_the_map_is_drawn_keeps_the_previous_model(app, monkeypatch):
+    """UMAP cannot be interrupted: Stop during the map drops the run at once, whatever UMAP still does."""
+    import threading
+
+    import dashboard.jobs as jobs
+
+    release = threading.Event()
+    real_explore = jobs.explore
+
+    def slow_explore(*args, **kw):
+        release.wait(30)
+        return real_explore(*args, **kw)
+
+    monkeypatch.setattr(jobs, "explore", slow_explore)
+    fast_training(app, seconds=1)
+    before = ws(app).version
+    click_train(app)
+    wait_until(app, lambda: ws(app).job is None or ws(app).job.phase == "mapping", what="the map phase")
+    job = ws(app).job
+    assert job is not None and job.phase == "mapping"
+    by_label(app.button, "Stop").click().run()
+    assert job.phase == "stopped", "Stop takes effect at once, not after the map"
+    wait_until(app, lambda: ws(app).job is None, what="the stopped run to clear")
+    assert ws(app).version == before and any("previous model and map are unchanged" in w.value for w in app.warning)
+    release.set()
+    job.thread.join(30)
+    assert job.result is None, "the map finished after Stop is dropped"

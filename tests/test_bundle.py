@@ -31,7 +31,7 @@ def table_data():
 
 @pytest.fixture(scope="module")
 def trained(table_data):
-    model = Autoencoder(latent_dim=3, epochs=3, hidden=[16], batch_size=16, threads=1, seed=0).fit(table_data)
+    model = Autoencoder(latent_dim=3, epochs=3, hidden=[16], batch_size=16, seed=0).fit(table_data)
     codes = model.transform(table_data)
     return model, codes, project(codes, "pca"), model.reconstruction_error(table_data)
 
@@ -106,7 +106,7 @@ def test_paths_and_file_objects(tmp_path, trained, table_data, blob):
 
 def test_image_bundle(digit_images):
     data = images_from_array(digit_images[:30], labels=np.arange(30) % 3)
-    model = Autoencoder(model="conv", latent_dim=2, epochs=1, hidden=[4], threads=1).fit(data)
+    model = Autoencoder(model="conv", latent_dim=2, epochs=1, hidden=[4]).fit(data)
     bundle = load_bundle(save_bundle(None, model, data, codes=model.transform(data)))
     assert bundle.dataset.preprocessor.shape == (1, 8, 8)
     assert bundle.dataset.label == "label" and bundle.dataset.labels.tolist() == data.labels.tolist()
@@ -117,7 +117,7 @@ def test_image_bundle(digit_images):
 def test_conv_bundle_from_before_conv_linear_paths_loads(digit_images):
     """Such a bundle says linear_skip (the field's default) but holds no linear-path tensors."""
     data = images_from_array(digit_images[:30])
-    model = Autoencoder(model="conv", latent_dim=2, epochs=1, hidden=[4], threads=1, pca_init=False).fit(data)
+    model = Autoencoder(model="conv", latent_dim=2, epochs=1, hidden=[4], pca_init=False).fit(data)
     blob = save_bundle(None, model, data)
     state = {k: v for k, v in model.network_.state_dict().items() if ".skip_" not in k}
     model.network_.backbone.skip_in = model.network_.backbone.skip_out = None  # the network as it was
@@ -125,7 +125,7 @@ def test_conv_bundle_from_before_conv_linear_paths_loads(digit_images):
     assert old.model.config_.linear_skip is False
     np.testing.assert_allclose(old.model.reconstruct(data), model.reconstruct(data), atol=1e-6)
     with pytest.raises(BundleError, match="skip_in.weight' is missing"):  # a dense one is not excused
-        dense = Autoencoder(latent_dim=2, epochs=1, hidden=[4], threads=1).fit(data)
+        dense = Autoencoder(latent_dim=2, epochs=1, hidden=[4]).fit(data)
         dense_state = {k: v for k, v in dense.network_.state_dict().items() if ".skip_" not in k}
         load_bundle(rewrite(save_bundle(None, dense, data), {"weights.safetensors": torch_save(dense_state)}))
 

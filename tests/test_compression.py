@@ -20,7 +20,7 @@ from aecore.compression import (
 )
 
 # Tiny fits for the sweep: its own parameters (latent, time limit, seed, splits) come from sweep().
-TINY = dict(epochs=4, hidden=[16], batch_size=32, lr=1e-2, threads=1)
+TINY = dict(epochs=4, hidden=[16], batch_size=32, lr=1e-2)
 
 
 def test_code_cost_of_an_image():

@@ -23,7 +23,7 @@ def denoiser(digit_images):
     """A denoising model on digits: conftest's FAST settings, but latent 8 and 20 epochs so that it
     cleans noise visibly (well under 1 s). Shared: tests must not refit or mutate it."""
     return Autoencoder(model="denoising", noise_level=0.3, latent_dim=8, epochs=20, hidden=[16], batch_size=32,
-                       lr=1e-2, threads=1, seed=0).fit(digit_images)
+                       lr=1e-2, seed=0).fit(digit_images)
 
 
 def test_noise_kinds_are_the_networks():

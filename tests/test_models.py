@@ -35,7 +35,7 @@ def test_every_model_trains_encodes_decodes_and_round_trips(name, table_X, digit
     data = dataset_for(name, table_X, digit_images)
     hidden = [8, 16] if name.startswith("conv") else [16]
     model = Autoencoder(model=name, latent_dim=LATENT, epochs=6, hidden=hidden, batch_size=32, lr=1e-2,
-                        threads=1, seed=0)
+                        seed=0)
     assert model.fit(data) is model
     history = model.history_
     assert len(history) == 6 and model.result_.status == "completed"

@@ -151,3 +151,17 @@ def test_place_on_map(grid_map):
     assert np.allclose(placed, xy[:4], atol=1e-6)  # known codes land on their own points
     between = place_on_map(Z, xy, np.array([[0.5, 0.5, 0.0]], np.float32), k=4)
     assert np.allclose(between, [[0.5, 0.5]], atol=1e-3)
+
+
+def test_umap_leaves_pytorch_threads_as_they_were():
+    """numba's OpenMP layer shares the thread count with PyTorch; a seeded UMAP (one thread) once left
+    every later fit in the calling thread on one thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        project(np.random.default_rng(0).standard_normal((300, 5)).astype(np.float32), "umap", random_state=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

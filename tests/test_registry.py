@@ -53,7 +53,7 @@ def test_the_estimator_trains_it_and_a_bundle_keeps_it(toy, table_X, fast):
 
 def test_conv_form_on_images(toy, digit_images):
     data = images_from_array(digit_images)
-    model = Autoencoder(model="conv-shrink", latent_dim=2, epochs=1, hidden=[4, 8], threads=1).fit(data)
+    model = Autoencoder(model="conv-shrink", latent_dim=2, epochs=1, hidden=[4, 8]).fit(data)
     assert model.config_.backbone == "conv" and isinstance(model.network_, Shrink)
 
 

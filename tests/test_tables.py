@@ -146,9 +146,9 @@ def test_infinite_values_imputed_with_a_message():
 
 
 def test_constant_and_empty_columns_dropped():
-    text = "x,k,e,c\n1,5,,same\n2,5,,same\n3,5,,same\n"
+    text = "x,y,k,e,c\n1,3,5,,same\n2,1,5,,same\n3,2,5,,same\n"
     ds = load_table(text.encode())
-    assert ds.preprocessor.columns == ["x"]
+    assert ds.preprocessor.columns == ["x", "y"]
     rep = report_text(ds)
     assert "Dropped 'k': every value is the same (5)" in rep
     assert "Dropped 'e': every value is missing" in rep
@@ -180,14 +180,16 @@ def test_label_column_excluded_from_features():
     assert ds.preprocessor.columns == ["a", "b"]
     assert ds.labels.tolist() == [f"x{i % 3}" for i in range(12)]
     # even when listed among the features explicitly
-    ds = load_table(CSV.encode(), label="a", features=["a", "b"])
-    assert ds.preprocessor.columns == ["b"]
+    ds = load_table(CSV.encode(), label="a", features=["a", "b", "c"])
+    assert ds.preprocessor.columns == ["b", "c"]
 
 
 def test_features_choose_columns():
-    ds = load_table(CSV.encode(), features=["b"])
-    assert ds.preprocessor.columns == ["b"]
+    ds = load_table(CSV.encode(), features=["b", "c"])
+    assert ds.preprocessor.columns == ["b", "c"]
     assert list(ds.meta.columns) == ["a", "b", "c"]  # metadata keeps every column
+    with pytest.raises(DataError, match="give 1 feature \\('b'\\).*at least 2 feature columns"):
+        load_table(CSV.encode(), features=["b"])  # one feature: nothing to compress
 
 
 def test_inverse_transform_gives_original_units_and_categories():

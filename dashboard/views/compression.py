@@ -60,7 +60,7 @@ def sweep_panel() -> None:
     draw_curve(ws, job)
     latents = default_latents(int(np.prod(ws.dataset.sample_shape)))
     if job is None:
-        st.caption("PCA's curve is exact. Add small autoencoders (one per latent size, "
+        st.caption("PCA's curve is computed at once. Add small autoencoders (one per latent size, "
                    f"{SWEEP_SECONDS:g} s each) to see where this model's kind of network beats it.")
         if st.button(f"Run the quick sweep ({len(latents)} sizes, about {len(latents) * SWEEP_SECONDS:.0f} s)",
                      key="sweep_start", disabled=ws.training):
