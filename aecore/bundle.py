@@ -34,6 +34,7 @@ SUFFIX = ".aebundle"
 KNOWN_MEMBERS = {"manifest.json", "model.json", "weights.safetensors", "dataset.json", "meta.parquet",
                  "arrays.safetensors"}
 ARRAY_NAMES = ("X", "codes", "xy", "errors")
+SPLIT_NAMES = {"train", "val", "test"}  # Autoencoder._split's rows, stored in model.json
 
 
 @dataclass
@@ -196,6 +197,10 @@ def _read_model(members: dict) -> Autoencoder:
         model.history_ = list(spec.get("history", []))
         model.result_ = TrainResult(**spec["result"])
         model.split_ = {k: np.asarray(v, dtype=np.int64) for k, v in spec["split"].items()}
+        if set(model.split_) != SPLIT_NAMES or any(v.ndim != 1 for v in model.split_.values()):
+            raise ValueError("the split must list train, val and test rows")
+        if not len(model.split_["train"]):
+            raise ValueError("the split has no training rows")
         if tuple(model.config_.input_shape) != model.input_shape_:
             raise ValueError("input shapes disagree")
         if model.latent_dim is not None and model.latent_dim != model.config_.latent_dim:
@@ -280,6 +285,16 @@ def _check_arrays(arrays: dict, dataset: Dataset | None, latent_dim: int) -> Non
             raise _fail(f"its {key} have shape {value.shape}")
 
 
+def _check_split(split: dict, dataset: Dataset | None) -> None:
+    """The train, validation and test rows are rows of the bundle's data: the PCA comparison and the
+    denoise and compression views index the data with them."""
+    if dataset is None:
+        return
+    for name, rows in split.items():
+        if len(rows) and (rows.min() < 0 or rows.max() >= dataset.n):
+            raise _fail(f"its {name} split names rows outside its {dataset.n:,} data rows")
+
+
 def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -> Bundle:
     """Read a bundle from a path, bytes or a binary file. Raises BundleError for anything else."""
     members = _read_zip(source, limits)
@@ -288,6 +303,7 @@ def load_bundle(source, limits: Limits = DEFAULT_LIMITS, device: str = "auto") -
     _load_network(members, model, device)
     arrays = _read_arrays(members)
     dataset = _read_dataset(members, arrays, model)
+    _check_split(model.split_, dataset)
     _check_arrays(arrays, dataset, model.config_.latent_dim)
     return Bundle(model, dataset, arrays.get("codes"), arrays.get("xy"), arrays.get("errors"),
                   _read_comparison(manifest, model.config_.latent_dim), manifest)

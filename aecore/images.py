@@ -25,6 +25,7 @@ from .sources import read_bytes
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".pbm", ".pnm", ".webp", ".tif", ".tiff"}
 ARCHIVE_SUFFIXES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".jar"}
+READABLE = "PNG, JPEG, BMP, GIF, PGM or WebP"  # the formats named to a person (the upload's help says the same)
 ZIP_RATIO_MIN_BYTES = 1024 * 1024  # members smaller than this may compress well legitimately (blank BMPs)
 DEFAULT_MAX_SIDE = 64  # images larger than this are scaled down for training unless a size is given
 Image.MAX_IMAGE_PIXELS = DEFAULT_LIMITS.max_image_pixels  # Pillow's own bomb guard, made as strict as ours
@@ -164,8 +165,10 @@ def decode(entry: Entry, limits: Limits) -> Image.Image:
         raise
     except Image.DecompressionBombError:
         raise DataError(f"over the limit of {limits.max_image_pixels:,} pixels per image") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise DataError(f"not a readable image ({type(exc).__name__})") from None
+    except UnidentifiedImageError:
+        raise DataError(f"not a readable image (not in a format this app reads: {READABLE})") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise DataError("not a readable image (it is truncated or damaged; export it again)") from None
     return im
 
 
@@ -223,7 +226,7 @@ def load_images(sources, size: int | tuple[int, int] | None = None, mode: str | 
         shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5:,} more" if len(failed) > 5 else "")
         report.append(f"Skipped {len(failed):,} file(s) that could not be used: {shown}.")
     if not decoded:
-        raise DataError("None of the files could be read as an image. " + (failed[0] if failed else ""))
+        raise DataError("None of the files could be read as an image. " + (failed[0] if failed else "") + ".")
     if isinstance(size, int):
         size = (size, size)
     sizes = [im.size for _, im in decoded]

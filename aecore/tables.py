@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,8 @@ from .limits import DEFAULT_LIMITS, Limits
 from .sources import read_bytes
 
 DELIMITERS = [",", ";", "\t", "|"]
+# pandas' words for a quoted value still open at the end of the file; its row 0 is the header
+QUOTE_TO_THE_END = re.compile(r"EOF inside string starting at row (\d+)")
 PARSE_SHARE = 0.95  # share of non-missing values that must parse for a text column to count as numbers/dates
 BOOL_WORDS = {"true", "false", "yes", "no"}
 # From this many rows, a column whose values are all different (text) or count 1, 2, 3... (numbers) is an
@@ -75,12 +78,17 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
     text, encoding = decode_text(data)
     if not text.strip():
         raise DataError(f"'{name}' is empty. Upload a CSV with a header row and at least two data rows.")
-    delimiter = sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    if len(header) > limits.max_columns:
-        raise DataError(f"'{name}' has {len(header):,} columns; the limit is {limits.max_columns:,}. "
-                        "Keep the columns you need and upload again.")
-    check_fields(text, delimiter, len(header), name, limits.max_rows + 1)
+    try:
+        delimiter = sniff_delimiter(text)
+        header = next(csv.reader(csv_lines(text), delimiter=delimiter), [])
+        if len(header) > limits.max_columns:
+            raise DataError(f"'{name}' has {len(header):,} columns; the limit is {limits.max_columns:,}. "
+                            "Keep the columns you need and upload again.")
+        check_fields(text, delimiter, len(header), name, limits.max_rows + 1)
+    except csv.Error:  # with lines split as above, only a value over the csv module's field size limit
+        raise DataError(f"'{name}' is not a well-formed CSV: a value is longer than {csv.field_size_limit():,} "
+                        "characters, which usually means a quote (\") that is never closed. Close the quote or "
+                        "shorten the value, and upload again.") from None
     try:
         df = parse(text, delimiter, limits.max_rows + 1)
         decimal = decimal_comma(df, delimiter)
@@ -88,6 +96,11 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
             df = parse(text, delimiter, limits.max_rows + 1, **decimal)
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
+        unclosed = QUOTE_TO_THE_END.search(detail)
+        if unclosed:
+            raise DataError(f"'{name}' is not a well-formed CSV: a quote (\") in data row {unclosed[1]} is never "
+                            "closed, so the rest of the file reads as one value. Close or remove that quote and "
+                            "upload again.") from None
         raise DataError(f"'{name}' is not a well-formed CSV ({detail}). Every row needs the same number of "
                         f"fields as the header, separated by '{printable(delimiter)}'.") from None
     except (pd.errors.EmptyDataError, ValueError) as exc:
@@ -111,17 +124,27 @@ def parse(text: str, delimiter: str, nrows: int, **number_format) -> pd.DataFram
                        engine="c", low_memory=False, **number_format)
 
 
+def csv_lines(text: str) -> io.StringIO:
+    """The text as the csv module should read it: lines end at \\n, \\r\\n or a lone \\r (old Mac exports),
+    as they do for pandas' parser."""
+    return io.StringIO(text, newline="")
+
+
 def check_fields(text: str, delimiter: str, expected: int, name: str, max_lines: int) -> None:
     """Every row has as many fields as the header: one too many and one too few are refused alike (a
     parser would reject the first and silently pad the second with missing values)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(csv_lines(text), delimiter=delimiter)
     next(reader, None)
-    for count, row in enumerate(reader):
-        if count >= max_lines:
+    for _ in range(max_lines):
+        start = reader.line_num + 1  # a quoted value may run over several lines: name the row's first
+        row = next(reader, None)
+        if row is None:
             return
         if row and len(row) != expected:
-            raise DataError(f"'{name}' is not a well-formed CSV: line {reader.line_num} has {len(row)} field(s) "
-                            f"where the header has {expected}. Every row needs the same number of fields as the "
+            runs = (f" (this row runs on to line {reader.line_num}: is a quote (\") never closed?)"
+                    if reader.line_num > start else "")
+            raise DataError(f"'{name}' is not a well-formed CSV: line {start} has {len(row)} field(s) where the "
+                            f"header has {expected}{runs}. Every row needs the same number of fields as the "
                             f"header, separated by '{printable(delimiter)}'.")
 
 
@@ -246,9 +269,13 @@ def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[
         return ColumnPlan(name, "drop", "no value could be read as a number"), None
     fill = float(np.median(finite))
     values[~np.isfinite(values)] = fill
-    std = float(values.std())
-    if std == 0.0 or not np.isfinite(std):
+    with np.errstate(over="ignore", invalid="ignore"):  # squares of values beyond ~1e154 overflow float64
+        mean, std = float(values.mean()), float(values.std())
+    if std == 0.0 or (values == values[0]).all():  # compared too: 0.1 thirty times has a std of 3e-17
         return ColumnPlan(name, "drop", f"every value is the same ({fill:g})"), None
+    if not (np.isfinite(mean) and np.isfinite(std)):
+        return ColumnPlan(name, "drop", f"its values are too large to standardise (up to {np.abs(finite).max():g}); "
+                                        "rescale the column (e.g. to thousands) to use it"), None
     notes = [reason] if reason else []
     if absent:
         notes.append(f"{absent:,} missing value(s) set to the median {fill:g}")
@@ -256,7 +283,7 @@ def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[
         notes.append(f"{unparsable:,} value(s) that are not numbers set to the median {fill:g}")
     if infinite:
         notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
-    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, float(values.mean()), std, fill, role)
+    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role)
 
 
 def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[ColumnPlan]]:

@@ -42,4 +42,5 @@ REGISTRY: dict[str, Benchmark] = {b.name: b for b in [
     # Browser benchmarks (headless Chromium against `streamlit run app.py`): opt-in with --only.
     Benchmark("first_map", "first_map", "4. Time to first map in the dashboard", default=False, smoke=False),
     Benchmark("click", "click", "5. Click latency in the dashboard", default=False, smoke=False),
+    Benchmark("load", "load", "8. Eight sessions at once: upload, train, click", default=False, smoke=False),
 ]}

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +46,11 @@ def healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def server(timing_log: Path | None = None, log_path: Path | None = None) -> Iterator[str]:
+def server(timing_log: Path | None = None, log_path: Path | None = None,
+           on_start: Callable[[subprocess.Popen], None] | None = None) -> Iterator[str]:
     """A new server process (cold: nothing imported, nothing compiled) on a free port. Yields its URL;
-    stops its whole process group at the end. With timing_log, the app appends its timing events there."""
+    stops its whole process group at the end. With timing_log, the app appends its timing events there;
+    on_start hears the process (to watch its memory, say)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
@@ -59,6 +61,8 @@ def server(timing_log: Path | None = None, log_path: Path | None = None) -> Iter
            "--server.fileWatcherType", "none"]  # sources may change meanwhile: no surprise reruns
     with open(log_path or os.devnull, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if on_start is not None:
+        on_start(proc)
     try:
         deadline = time.monotonic() + SERVER_START_S
         while not healthy(url):

@@ -63,7 +63,7 @@ class JobResult:
     comparison: PcaComparison
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself: equality by identity, never by comparing its data
 class TrainingJob:
     dataset: Dataset
     params: dict
@@ -79,6 +79,7 @@ class TrainingJob:
     session_id: str | None = field(default_factory=current_session)
     pool: WorkPool | None = None
     abandoned: bool = False
+    queued_s: float = 0.0  # seconds spent waiting for a slot in the pool
     thread: threading.Thread | None = None
 
     def start(self) -> TrainingJob:
@@ -109,6 +110,7 @@ class TrainingJob:
         self._end(JobPhase.STOPPED, STOPPED_IN[JobPhase.QUEUED] + " " + UNCHANGED)
 
     def _run(self) -> None:
+        self.queued_s = time.perf_counter() - self.started
         try:
             if self.abandoned:
                 return
@@ -127,7 +129,8 @@ class TrainingJob:
             if self.abandoned:  # stopped while the map was drawn: its result is dropped
                 return
             self.result = JobResult(model, exploration, comparison)
-            timing.record("job", rows=self.dataset.n, train_s=model.result_.seconds, total_s=self.elapsed,
+            timing.record("job", rows=self.dataset.n, queued_s=self.queued_s, train_s=model.result_.seconds,
+                          total_s=self.elapsed,
                           **{f"{k}_s": v for k, v in exploration.timings.items()})
             self._end(JobPhase.DONE)
         except AecoreError as exc:
@@ -177,7 +180,7 @@ def dataset_fingerprint(X) -> str:
     return h.hexdigest()
 
 
-@dataclass
+@dataclass(eq=False)
 class SweepJob:
     """The compression view's latent-size sweep (aecore.compression.sweep), in the shared pool: small
     models, one per latent size, whose points the chart draws as they arrive."""

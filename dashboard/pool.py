@@ -94,14 +94,13 @@ class WorkPool:
                 self._running.append(work)
                 return True
             finally:
-                if work in self._waiting:  # stopped while waiting: leave the line
-                    self._waiting.remove(work)
+                # Stopped while waiting: leave the line. By identity: jobs are not values to compare.
+                self._waiting = deque(w for w in self._waiting if w is not work)
                 self._cond.notify_all()
 
     def release(self, work: Work) -> None:
         with self._cond:
-            if work in self._running:
-                self._running.remove(work)
+            self._running = [w for w in self._running if w is not work]
             self._cond.notify_all()
 
     def run(self, work: Work, body: Callable[[], None], on_stopped_waiting: Callable[[], None],

@@ -86,3 +86,23 @@ def test_sizes_come_from_the_cores_and_the_environment(monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_WORKERS", "3")
     monkeypatch.setenv("LATENT_EXPLORER_THREADS", "1")
     assert default_workers(2) == 3 and default_threads(3, 2) == 1
+
+
+def test_jobs_are_told_apart_by_identity_not_by_their_data(digit_images, table_X):
+    """Two queued training jobs once compared their numpy data with ==, which raised in the pool's thread
+    and left the second job waiting forever."""
+    from aecore import images_from_array
+    from dashboard.jobs import TrainingJob
+
+    pool = WorkPool(1)
+    gate = threading.Event()
+    holder = FakeWork()
+    pool.run(holder, lambda: gate.wait(5), lambda: None)
+    wait_until(lambda: pool.running == 1)
+    a = TrainingJob(images_from_array(digit_images), dict(latent_dim=2, epochs=1, hidden=[8]), projection="pca",
+                    session_id=None, pool=pool).start()
+    b = TrainingJob(images_from_array(digit_images[:60]), dict(latent_dim=2, epochs=1, hidden=[8]),
+                    projection="pca", session_id=None, pool=pool).start()
+    wait_until(lambda: pool.position(a) == 1 and pool.position(b) == 2)
+    gate.set()
+    wait_until(lambda: a.phase == "done" and b.phase == "done", timeout=60)

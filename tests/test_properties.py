@@ -1,0 +1,184 @@
+"""Property tests (Hypothesis): (1) whatever bytes arrive as a CSV or an image (alone or inside a ZIP),
+the loaders give a Dataset or the project's own AecoreError, never another exception; (2) a table's
+preprocessing inverts: decoding the features gives back the original numbers, booleans and categories,
+missing values as the column's fill value or '(missing)'.
+
+Profiles: "ci" (the default: a few dozen examples each, fast and stable on a slow shared machine) and
+"fuzz" (thousands: `AECORE_HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_properties.py`). Neither
+writes an example database, and Hypothesis' other files go to a temporary folder, not the repository."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+from PIL import Image
+
+from aecore import AecoreError, DataError, Dataset, load_images, table_dataset
+from aecore.dataset import MISSING
+from aecore.tables import read_csv
+
+STORAGE = tempfile.TemporaryDirectory(prefix="aecore-hypothesis-")  # removed when the test process ends
+set_hypothesis_home_dir(STORAGE.name)
+COMMON = dict(database=None, deadline=timedelta(seconds=10), print_blob=True,
+              suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=80, **COMMON)
+settings.register_profile("fuzz", max_examples=3_000, **COMMON)
+settings.load_profile(os.environ.get("AECORE_HYPOTHESIS_PROFILE", "ci"))
+
+
+# -- (1) any bytes: a Dataset or the project's own error ---------------------------------------------
+# Bytes that look like a CSV reach further into the parser than uniform random bytes do.
+CSV_PIECES = ["0", "1", "7", "-", "+", ".", ",", ";", "\t", "|", '"', "\n", "\r", "\r\n", " ", "e", "E", "inf",
+              "nan", "NA", "true", "no", "x", "é", "2021-03-04", "12:30", "3/4", "1,5", "1.234,5", "\ufeff", "\x00"]
+csv_like = st.lists(st.sampled_from(CSV_PIECES), max_size=120).map("".join).flatmap(
+    lambda text: st.sampled_from(["utf-8", "latin-1", "utf-16"]).map(lambda enc: text.encode(enc, "replace")))
+
+
+def read_table(data: bytes):
+    df, name, report = read_csv(data)
+    return table_dataset(df, name=name, report=report)
+
+
+@given(st.one_of(st.binary(max_size=400), csv_like))
+def test_any_bytes_as_a_csv_load_or_raise_the_projects_error(data):
+    try:
+        ds = read_table(data)
+    except AecoreError:
+        return
+    assert isinstance(ds, Dataset) and ds.X.dtype == np.float32 and np.isfinite(ds.X).all()
+
+
+def encoded(fmt: str, mode: str = "L", **save) -> bytes:
+    im = Image.fromarray((np.add.outer(np.arange(8), np.arange(8)) * 16).astype(np.uint8)).convert(mode)
+    buf = io.BytesIO()
+    im.save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+# Real files of every readable format, to be damaged: a flipped byte deep inside a valid file reaches
+# decoders that random bytes never get past the signature of.
+SEEDS = [encoded("PNG"), encoded("PNG", "RGBA"), encoded("PNG", "P"), encoded("PNG", "I;16"), encoded("JPEG"),
+         encoded("GIF"), encoded("BMP"), encoded("TIFF"), encoded("WEBP"), encoded("PPM")]
+NAMES = ["a.png", "b.jpg", "c.gif", "d.bmp", "e.tif", "f.webp", "g.pgm", "notes.txt", "h.zip"]
+
+
+@st.composite
+def damaged_images(draw) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(0, 4))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(0, len(data)))]
+    return bytes(data)
+
+
+SIGNATURES = [b"\x89PNG\r\n\x1a\n", b"GIF89a", b"\xff\xd8\xff", b"BM", b"PK\x03\x04", b"II*\x00",
+              b"RIFF\x00\x00\x00\x00WEBP", b"P5\n"]
+image_like = st.one_of(st.binary(max_size=300), damaged_images(),
+                       st.tuples(st.sampled_from(SIGNATURES), st.binary(max_size=200)).map(b"".join))
+
+
+def in_a_zip(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"folder/{name}", data)
+    return buf.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF", "ignore::PIL.Image.DecompressionBombWarning")
+@given(st.sampled_from(NAMES), image_like)
+def test_any_bytes_as_an_image_load_or_raise_the_projects_error(name, data):
+    for source in ((name, data), ("upload.zip", in_a_zip(name, data))):
+        try:
+            ds = load_images(source)
+        except AecoreError:
+            continue
+        assert ds.X.dtype == np.float32 and ds.X.ndim == 4 and ds.X.min() >= 0.0 and ds.X.max() <= 1.0
+
+
+# -- (2) the table preprocessing round trip ----------------------------------------------------------
+CATEGORIES = ["red", "green", "blue", "dark grey", "Ünïcode"]  # nothing that reads as a number, a bool or a date
+
+
+def not_underflowing(x: float) -> float:
+    """Values below 1e-100 beside zeros have a variance that underflows to 0 (the loader then calls the
+    column constant, rightly enough): no table holds them, so they are zeros here."""
+    return x if abs(x) > 1e-100 else 0.0
+
+
+@st.composite
+def tables(draw) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A table of 2-40 rows and 2-5 columns, each of numbers (floats or whole), booleans or a few
+    categories, some with missing values. Returns the frame and each column's kind."""
+    n = draw(st.integers(2, 40))
+    columns, kinds = {}, {}
+    for j in range(draw(st.integers(2, 5))):
+        kind = draw(st.sampled_from(["float", "int", "bool", "category"]))
+        values = {"float": st.floats(-1e9, 1e9, allow_nan=False).map(not_underflowing),
+                  "int": st.integers(-1_000, 1_000), "bool": st.booleans(),
+                  "category": st.sampled_from(CATEGORIES[: draw(st.integers(1, len(CATEGORIES)))])}[kind]
+        if draw(st.booleans()):
+            values = st.one_of(st.none(), values)
+        columns[f"{kind}{j}"] = draw(st.lists(values, min_size=n, max_size=n))
+        kinds[f"{kind}{j}"] = kind
+    return pd.DataFrame(columns), kinds
+
+
+def with_missing(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), MISSING)
+
+
+def features_of(series: pd.Series, kind: str) -> int:
+    """How many features a column should give, by the loader's rules: none when it carries nothing
+    (one value once missing values are filled, or a row number 0, 1, 2, ...); a category column one
+    per value, '(missing)' included; any other column one."""
+    if kind == "category":
+        values = with_missing(series).nunique()
+        return values if values >= 2 else 0
+    present = series.dropna()
+    row_number = (kind == "int" and len(present) == len(series) >= 10 and present.iloc[0] in (0, 1)
+                  and present.diff().iloc[1:].eq(1).all())
+    return 0 if present.nunique() <= 1 or row_number else 1
+
+
+@given(tables())
+def test_decoding_the_features_gives_the_table_back(table):
+    df, kinds = table
+    expected_features = {name: features_of(df[name], kind) for name, kind in kinds.items()}
+    if sum(expected_features.values()) < 2:  # nothing to compress: refused, and said so
+        try:
+            table_dataset(df)
+        except DataError as exc:
+            assert "feature" in str(exc), exc
+            return
+        raise AssertionError("a table with fewer than 2 features was accepted")
+    ds = table_dataset(df)
+    pre = ds.preprocessor
+    assert {n for n, k in expected_features.items() if k} == set(pre.columns), "every varying column is a feature"
+    assert pre.n_features == sum(expected_features.values())
+    decoded = ds.decode_rows(ds.X)
+    for col in pre.numeric:
+        original = df[col.name]
+        if kinds[col.name] == "bool":
+            assert col.kind == "bool"
+            expected = original.map({True: 1.0, False: 0.0}).astype(float).fillna(col.fill).to_numpy() >= 0.5
+            assert np.array_equal(decoded[col.name].to_numpy(), expected), col.name
+            continue
+        assert kinds[col.name] in ("float", "int") and col.kind == "number"
+        assert col.fill == np.median(original.dropna().astype(float)), "missing numbers are set to the median"
+        expected = original.astype(float).fillna(col.fill).to_numpy()
+        scale = max(np.abs(expected).max(), col.std)  # float32 features keep ~7 significant digits of the range
+        assert np.allclose(decoded[col.name].to_numpy(), expected, rtol=0, atol=1e-6 * scale), col.name
+    for col in pre.categorical:
+        assert kinds[col.name] == "category"
+        assert decoded[col.name].tolist() == with_missing(df[col.name]).tolist(), col.name
+        assert np.allclose(decoded[f"{col.name} (p)"], 1.0), "a one-hot block decodes with full confidence"
