@@ -5,7 +5,9 @@ export), and a report of what the loader dropped or changed and why. Preprocesso
 they serialise to JSON (for bundles) and invert a decoded feature vector into original units."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -196,6 +198,13 @@ class Dataset:
     @property
     def kind(self) -> str:
         return self.preprocessor.kind
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The model-ready data's identity (shape and bytes): two models of the same data compare."""
+        h = hashlib.sha1(str(self.X.shape).encode())
+        h.update(memoryview(np.ascontiguousarray(self.X)).cast("B"))
+        return h.hexdigest()
 
     @property
     def n(self) -> int:

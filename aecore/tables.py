@@ -85,7 +85,7 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
             raise DataError(f"'{name}' has {len(header):,} columns; the limit is {limits.max_columns:,}. "
                             "Keep the columns you need and upload again.")
         check_fields(text, delimiter, len(header), name, limits.max_rows + 1)
-    except csv.Error:  # with lines split as above, only a value over the csv module's field size limit
+    except csv.Error:  # with lines split by csv_lines, the one error left: a value over the field size limit
         raise DataError(f"'{name}' is not a well-formed CSV: a value is longer than {csv.field_size_limit():,} "
                         "characters, which usually means a quote (\") that is never closed. Close the quote or "
                         "shorten the value, and upload again.") from None

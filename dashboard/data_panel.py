@@ -48,7 +48,7 @@ def open_sample(ws: Workspace, key: str) -> None:
     except (AecoreError, OSError):
         data = load_sample(key)
         if ws.dataset is None:
-            ws.dataset, ws.source = data, f"sample: {key}"
+            ws.dataset, ws.data_source = data, f"sample: {key}"
         start_training(ws, data, f"sample: {key}")
 
 

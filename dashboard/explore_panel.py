@@ -12,12 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from aecore.errors import AecoreError
+from aecore.projection import NeighbourBlend
 from aecore.search import find_rows
 
 from . import timing
-from .figures import ERROR_COLUMN, GRID_ID, colouring, map_figure, with_highlight
+from .figures import ERROR_COLUMN, GRID_ID, Overlay, colouring, map_figure, with_overlays
 from .state import Highlight, Pick, Workspace, get_ws
-from .views import compression, denoise, neighbours, reconstruction, selection, traversal
+from .views import compression, denoise, neighbours, new_data, reconstruction, selection, traversal, walk
 
 MAP_KEY = "latent_map"
 COLOURABLE = 1_000  # text columns with more distinct values (names, ids) are not offered as colours
@@ -47,7 +48,8 @@ def apply_selection(ws: Workspace, event) -> bool:
         return False
     rows = [i for i in (point_id(p) for p in points) if i is not None and i != GRID_ID]
     multi = bool(selection.get("box") or selection.get("lasso")) or len(points) > 1
-    if multi:
+    if multi:  # training rows only: new data placed on the map is not part of the data's selection
+        rows = [r for r in rows if ws.dataset is None or r < ws.dataset.n]
         ws.selection = np.unique(np.asarray(rows, dtype=np.int64)) if rows else None
         return True
     ws.selection = None
@@ -134,13 +136,38 @@ def map_panel() -> None:
         st.caption(note)
     fig = ws.cached(("map", colour_by),
                     lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label))
-    if ws.highlight is not None:
-        fig = with_highlight(fig, ex.xy, ws.highlight.rows, ws.highlight.name)
+    drawn = overlays(ws)
+    if drawn:
+        fig = with_overlays(fig, drawn, ws.dataset.n)
     event = st.plotly_chart(fig, key=map_key(ws), on_select=on_map_select, selection_mode=("points", "box", "lasso"),
                             config={"scrollZoom": True, "displaylogo": False})
     apply_selection(ws, event)  # AppTest and first renders: the returned state, same rule
     if ws.highlight is not None:
         highlight_list(ws)
+    new_data.panel(ws)
+
+
+def overlays(ws: Workspace) -> list[Overlay]:
+    """What is drawn over the map: new data where it falls, generated codes where they fall, the ring."""
+    ex = ws.exploration
+    drawn = []
+    placed = new_data.placement(ws)
+    if placed is not None:
+        ids = ws.dataset.n + np.arange(len(placed.xy))
+        drawn.append(Overlay(f"new: {ws.new_data.name} ({len(ids):,})", placed.xy, ids, "new"))
+    for g in ws.generated:
+        xy = code_to_map(ws).many(g.codes)
+        drawn.append(Overlay(g.name, xy, np.full(len(xy), GRID_ID), g.style))
+    if ws.highlight is not None:
+        rows = ws.highlight.rows
+        drawn.append(Overlay(ws.highlight.name, ex.xy[rows], rows))
+    return drawn
+
+
+def code_to_map(ws: Workspace) -> NeighbourBlend:
+    """Codes -> map positions by their nearest training codes (built once per model)."""
+    ex = ws.exploration
+    return ws.cached("code_to_map", lambda: NeighbourBlend(ex.codes, ex.xy))
 
 
 def clear_highlight() -> None:
@@ -164,7 +191,8 @@ def highlight_list(ws: Workspace) -> None:
 
 
 POINT_VIEWS = {"Reconstruction": reconstruction.render, "Neighbours": neighbours.render,
-               "Traversal": traversal.render, "Denoise": denoise.render, "Compression": compression.render}
+               "Traversal": traversal.render, "Walk": walk.render, "Denoise": denoise.render,
+               "Compression": compression.render}
 
 
 def point_views(ws: Workspace, row: int) -> None:
@@ -185,6 +213,8 @@ def inspector_panel() -> None:
             selection.render(ws, ws.selection)
         elif ws.pick.row is not None and ws.pick.row < ws.dataset.n:
             point_views(ws, ws.pick.row)
+        elif ws.pick.row is not None and new_data.placement(ws) is not None:
+            new_data.render_row(ws, ws.pick.row - ws.dataset.n)
         elif ws.pick.x is not None:
             reconstruction.render_location(ws, ws.pick.x, ws.pick.y)
         else:

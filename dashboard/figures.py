@@ -166,17 +166,46 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     return fig
 
 
-def with_highlight(fig: go.Figure, xy: np.ndarray, rows: np.ndarray, name: str) -> go.Figure:
-    """The map with `rows` ringed on top (a search's matches, a point's neighbours). The cached base
-    figure is not touched: a shallow copy gets one more small trace."""
-    rows = np.asarray(rows, dtype=np.int32)
-    ring = go.Scattergl(
-        x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name, customdata=rows,
-        marker=dict(size=point_size(len(xy)) + 8, color="rgba(0,0,0,0)", line=dict(color=HIGHLIGHT_COLOUR, width=2)),
-        hovertemplate="row %{customdata}<extra>" + name + "</extra>")
+@dataclass(frozen=True)
+class Overlay:
+    """Points drawn over the map: rows ringed, new data placed on it, generated or decoded codes where
+    they fall, a walk's path. ids ride in customdata: row ids (clickable as rows; new rows are numbered
+    after the training rows), or GRID_ID for generated points (a click there decodes that spot)."""
+    name: str
+    xy: np.ndarray            # (m, 2)
+    ids: np.ndarray           # (m,) int
+    style: str = "ring"       # "ring" | "new" | "generated" | "path"
+
+
+OVERLAY_STYLES = {
+    "ring": lambda size: dict(mode="markers", marker=dict(size=size + 8, color="rgba(0,0,0,0)",
+                                                            line=dict(color=HIGHLIGHT_COLOUR, width=2))),
+    "new": lambda size: dict(mode="markers", marker=dict(size=size + 3, symbol="diamond", color="#111111",
+                                                           opacity=0.75, line=dict(color="white", width=0.5))),
+    "generated": lambda size: dict(mode="markers", marker=dict(size=size + 7, symbol="star", color="#ff7f0e",
+                                                                 line=dict(color="#111111", width=1))),
+    "path": lambda size: dict(mode="lines+markers", line=dict(color="#111111", width=2),
+                              marker=dict(size=size + 3, color="#111111", symbol="circle-open")),
+}
+
+
+def with_overlays(fig: go.Figure, overlays: list[Overlay], n: int) -> go.Figure:
+    """The map with overlays on top. The cached base figure is not touched: a copy gets a few small traces."""
+    size = point_size(n)
     out = go.Figure(fig)
-    out.add_trace(ring)
+    for o in overlays:
+        ids = np.asarray(o.ids, dtype=np.int32)
+        out.add_trace(go.Scattergl(x=o.xy[:, 0], y=o.xy[:, 1], name=o.name, customdata=ids,
+                                   hovertemplate="%{customdata}<extra>" + o.name + "</extra>"
+                                   if o.style in ("ring", "new") else o.name + "<extra></extra>",
+                                   **OVERLAY_STYLES[o.style](size)))
     return out
+
+
+def with_highlight(fig: go.Figure, xy: np.ndarray, rows: np.ndarray, name: str) -> go.Figure:
+    """The map with `rows` ringed on top (a search's matches, a point's neighbours)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return with_overlays(fig, [Overlay(name, xy[rows], rows)], len(xy))
 
 
 def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
@@ -217,4 +246,24 @@ def compression_figure(points: list, current: tuple[int, float] | None, pca_curv
                       xaxis=dict(title="latent size", type="log", tickvals=[k for k, _ in pca_curve]),
                       yaxis=dict(title="test MSE", type="log", dtick="D2"),
                       legend=dict(orientation="h", y=1.15, x=1, xanchor="right"))
+    return fig
+
+
+def frame_figure(frame, labels: np.ndarray | None = None, height: int = 300) -> go.Figure:
+    """One frame of the latent space as it formed (aecore.watch.Frame): a small scatter, coloured by
+    the label when there is one (the colours of the main map's palette)."""
+    xy = frame.xy
+    fig = go.Figure()
+    if labels is None:
+        fig.add_scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=dict(size=4, color=PALETTE[0], opacity=0.7),
+                        hoverinfo="skip", showlegend=False)
+    else:
+        for i, cat in enumerate(category_order(labels)[:MAX_COLOURS]):
+            rows = labels == cat
+            fig.add_scatter(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(cat), hoverinfo="skip",
+                            marker=dict(size=4, opacity=0.7, color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      title=dict(text=f"epoch {frame.epoch}", font=dict(size=13)),
+                      xaxis=dict(showgrid=False, zeroline=False, showticklabels=False),
+                      yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, scaleanchor="x"))
     return fig

@@ -7,12 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from aecore.bundle import save_bundle
-from aecore.estimator import interpolate
 from aecore.export import codes_frame, to_csv_bytes
 
-from .figures import loss_figure
+from .figures import frame_figure, loss_figure
 from .render import to_pil
-from .state import Workspace
+from .state import Generated, Workspace
 
 THUMBS = 32
 KL_SAMPLE = 2000  # rows the KL per dimension is averaged over: a stable mean, in well under a second
@@ -28,33 +27,52 @@ def training_tab(ws: Workspace) -> None:
         st.markdown(ws.comparison.summary())
     if m.history_:
         st.plotly_chart(loss_figure(m.history_), key=f"loss_{ws.version}", config={"displayModeBar": False})
-    interpolation_panel(ws)
+    replay(ws)
+    st.caption("A walk between two rows, decoded step by step: pick a point on the map and open its Walk tab.")
     if m.is_variational:
         kl = m.kl_per_dim(ws.dataset.X[:KL_SAMPLE])
         st.markdown("**KL per latent dimension** (near 0: a dimension the model does not use)")
         st.bar_chart(pd.DataFrame({"KL (nats)": kl}, index=[f"z{i}" for i in range(len(kl))]), height=200)
-        if ws.dataset.kind == "image" and st.button("Sample 8 new images from the prior", key="vae_sample"):
-            samples = m.sample(8, seed=int(np.random.default_rng().integers(1 << 31)))
-            st.image([to_pil(s, 96) for s in samples], output_format="PNG")
+        vae_samples(ws)
 
 
-@st.fragment(key="interpolate")
-def interpolation_panel(ws: Workspace) -> None:
-    """Decode a straight walk (spherical for a VAE) between two rows' codes: what lies between them."""
-    ds, ex, m = ws.dataset, ws.exploration, ws.model
-    st.markdown("**Walk between two rows** (decoded codes on the path from one to the other)")
-    c1, c2, c3 = st.columns(3)
-    a = c1.number_input("From row", 0, ds.n - 1, 0, key=f"interp_a_{ws.version}")
-    b = c2.number_input("To row", 0, ds.n - 1, min(1, ds.n - 1), key=f"interp_b_{ws.version}")
-    steps = c3.slider("Steps", 3, 12, 8, key=f"interp_steps_{ws.version}")
-    path = m.inverse_transform(interpolate(ex.codes[a], ex.codes[b], steps, spherical=m.is_variational))
-    if ds.kind == "image":
-        st.image([to_pil(x, 72) for x in path], caption=[f"{i / (steps - 1):.2f}" for i in range(steps)],
-                 output_format="PNG")
+SAMPLES_KEY = "vae samples"
+N_SAMPLES = 8
+
+
+def vae_samples(ws: Workspace) -> None:
+    """New rows from the prior N(0, I), decoded; and where their codes fall on the map."""
+    m = ws.model
+    if st.button(f"Sample {N_SAMPLES} new {'images' if ws.dataset.kind == 'image' else 'rows'} from the prior",
+                 key="vae_sample"):
+        rng = np.random.default_rng()
+        ws.cache[(ws.version, SAMPLES_KEY)] = rng.standard_normal((N_SAMPLES, m.config_.latent_dim)).astype(np.float32)
+    codes = ws.cache.get((ws.version, SAMPLES_KEY))
+    if codes is None:
+        return
+    decoded = m.inverse_transform(codes)
+    if ws.dataset.kind == "image":
+        st.image([to_pil(s, 96) for s in decoded], output_format="PNG")
     else:
-        frame = ds.preprocessor.inverse_transform(path)
-        frame.insert(0, "t", np.linspace(0.0, 1.0, steps).round(2))
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(ws.dataset.preprocessor.inverse_transform(decoded), hide_index=True)
+    if st.button("Show where they fall on the map", key="vae_sample_map"):
+        ws.generated = [g for g in ws.generated if g.name != "VAE samples"]
+        ws.generated.append(Generated("VAE samples", codes, "generated"))
+        st.rerun(scope="app")
+
+
+@st.fragment(key="replay")
+def replay(ws: Workspace) -> None:
+    """The map as it formed during training: the frames taken while it trained, one per slider step."""
+    frames = ws.entry.frames if ws.entry else []
+    if len(frames) < 2:
+        return
+    st.markdown("**The latent space as it formed** (a fixed sample of rows, PCA of their codes, each frame "
+                "aligned to the one before)")
+    i = st.select_slider("Epoch", list(range(len(frames))), value=len(frames) - 1, key=f"replay_{ws.version}",
+                         format_func=lambda k: f"{frames[k].epoch}")
+    st.plotly_chart(frame_figure(frames[i], ws.entry.derived.get("frame_labels")), key=f"replay_fig_{ws.version}",
+                    config={"displayModeBar": False})
 
 
 def data_tab(ws: Workspace) -> None:

@@ -8,18 +8,17 @@ kept and mapped; Stop while waiting or while drawing the map drops the run at on
 previous model stays. `SweepJob`: the compression view's latent-size sweep."""
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import numpy as np
-
 from aecore import Autoencoder, Dataset, EpochReport, PcaComparison, TrainStatus, compare_with_pca
 from aecore.compression import SweepPoint, sweep
+from aecore.dataset import category_values
 from aecore.errors import AecoreError
 from aecore.explore import Exploration, explore
+from aecore.watch import Watcher, sample_for_watching
 
 from . import timing
 from .pool import WorkPool, shared_pool
@@ -80,7 +79,21 @@ class TrainingJob:
     pool: WorkPool | None = None
     abandoned: bool = False
     queued_s: float = 0.0  # seconds spent waiting for a slot in the pool
+    watcher: Watcher | None = None  # frames of the latent space as it forms (the live map, then the replay)
     thread: threading.Thread | None = None
+
+    def __post_init__(self):
+        self.watch_rows = sample_for_watching(self.dataset.n)
+        label = self.dataset.label
+        self.watch_labels = category_values(self.dataset.meta[label].iloc[self.watch_rows]) if label else None
+
+    def on_epoch(self, report: EpochReport) -> None:
+        self.reports.append(report)
+        if self.watcher is not None:
+            self.watcher(report)
+
+    def watcher_frames(self) -> list:
+        return self.watcher.frames if self.watcher is not None else []
 
     def start(self) -> TrainingJob:
         self.pool = self.pool or shared_pool()
@@ -116,8 +129,9 @@ class TrainingJob:
                 return
             self.phase = JobPhase.STARTING
             model = Autoencoder(**self.params)
+            self.watcher = Watcher(self.dataset.X[self.watch_rows], model=model)
             self.phase = JobPhase.TRAINING
-            model.fit(self.dataset, callback=self.reports.append, cancel=self.cancel)
+            model.fit(self.dataset, callback=self.on_epoch, cancel=self.cancel)
             if model.result_.status == TrainStatus.DIVERGED:
                 self._end(JobPhase.FAILED, model.result_.message + " " + UNCHANGED)
                 return
@@ -171,13 +185,6 @@ class TrainingJob:
         if self.params.get("max_seconds"):
             left = min(left, max(0.0, self.params["max_seconds"] - last.elapsed))
         return left
-
-
-def dataset_fingerprint(X) -> str:
-    """What a sweep is cached under: the data's bytes and shape (the same data uploaded twice shares it)."""
-    h = hashlib.sha1(str(X.shape).encode())
-    h.update(memoryview(np.ascontiguousarray(X)).cast("B"))
-    return h.hexdigest()
 
 
 @dataclass(eq=False)

@@ -11,6 +11,7 @@ from aecore.projection import warm_up as warm_up_umap
 
 from . import timing
 from .anomaly_panel import anomaly_panel
+from .compare_panel import compare_panel, models_bar
 from .data_panel import data_sidebar, open_default, table_setup
 from .explore_panel import explore_tab
 from .info_panels import data_tab, export_tab, training_tab
@@ -69,8 +70,9 @@ def main() -> None:
     if not ws.ready:
         st.info("Training the first model… the map appears here when it is ready.")
         return
-    tabs = {"Explore": lambda: explore_tab(ws), "Anomalies": anomaly_panel, "Training": lambda: training_tab(ws),
-            "Data": lambda: data_tab(ws), "Export": lambda: export_tab(ws)}
+    models_bar(ws)
+    tabs = {"Explore": lambda: explore_tab(ws), "Compare": compare_panel, "Anomalies": anomaly_panel,
+            "Training": lambda: training_tab(ws), "Data": lambda: data_tab(ws), "Export": lambda: export_tab(ws)}
     for (name, draw), tab in zip(tabs.items(), st.tabs(list(tabs)), strict=True):
         with tab:
             guarded(name, draw)

@@ -8,6 +8,7 @@ Uploaded data waits as `pending` until it is trained: the one Train button train
 when there is some, else the data on the map."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,23 +50,62 @@ class PendingImages:
 
 
 @dataclass
+class Generated:
+    """Codes the model made or was asked about, drawn on its map where they fall: VAE samples, a walk's
+    steps, a decoded spot's code."""
+    name: str
+    codes: np.ndarray   # (m, latent) in the active model's latent space
+    style: str          # how figures.Overlay draws them: "generated" | "path"
+
+
+@dataclass
+class NewData:
+    """Data the model has not seen, prepared as its training data was, to place on the map."""
+    name: str
+    dataset: Dataset
+    digest: str
+
+
+@dataclass
 class Highlight:
     """Rows ringed on the map: a search's matches or a point's neighbours."""
     rows: np.ndarray
     name: str     # legend entry, e.g. "3 matches" or "neighbours of row 12"
 
 
+MAX_MODELS = 6  # models kept per session (all of one dataset); the oldest goes first, with a notice
+
+
+@dataclass(eq=False)
+class ModelEntry:
+    """One trained (or loaded) model of the session's dataset, with everything derived from it."""
+    model: Autoencoder
+    exploration: Exploration
+    comparison: PcaComparison | None
+    source: str
+    created: float = field(default_factory=time.time)
+    frames: list = field(default_factory=list)  # aecore.watch.Frame: the map as it formed during training
+    derived: dict = field(default_factory=dict)  # figures computed for this model once (compare view)
+
+    @property
+    def name(self) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(self.created))
+        return f"{self.model.model} · latent {self.model.config_.latent_dim} · {when}"
+
+
 @dataclass
 class Workspace:
     dataset: Dataset | None = None
-    model: Autoencoder | None = None
-    exploration: Exploration | None = None
-    comparison: PcaComparison | None = None  # reconstruction error beside PCA's (aecore.compare_with_pca)
-    source: str = ""                        # where the data came from, for the header
-    version: int = 0                        # bumped by install(): cache key for derived views
+    entries: list[ModelEntry] = field(default_factory=list)  # the models of `dataset`, oldest first
+    active: int = -1                        # which entry is on the map
+    data_source: str = ""                   # where the data came from, before any model exists
+    version: int = 0                        # bumped by install()/switch(): cache key for derived views
     pick: Pick = field(default_factory=Pick)
     selection: np.ndarray | None = None     # rows chosen by box/lasso
     highlight: Highlight | None = None
+    generated: list[Generated] = field(default_factory=list)  # drawn on the active model's map
+    walk_from: int | None = None            # the row a walk starts at; the next picked row ends it
+    new_data: NewData | None = None         # unseen data placed on every model's map of this dataset
     pending_table: PendingTable | None = None
     pending_images: PendingImages | None = None
     loaded_digest: str | None = None        # sha256 of the last upload applied (no double loads)
@@ -75,12 +115,64 @@ class Workspace:
     cache: dict = field(default_factory=dict)  # version-keyed derived views (figures, indexes)
     click_started: float | None = None      # perf_counter of the last map click (timing log only)
 
-    def install(self, dataset: Dataset, model: Autoencoder | None, exploration: Exploration | None,
-                comparison: PcaComparison | None, source: str) -> None:
-        self.dataset, self.model, self.exploration = dataset, model, exploration
-        self.comparison, self.source = comparison, source
+    # -- the active model ------------------------------------------------------------------------------
+    @property
+    def entry(self) -> ModelEntry | None:
+        return self.entries[self.active] if 0 <= self.active < len(self.entries) else None
+
+    @property
+    def model(self) -> Autoencoder | None:
+        return self.entry.model if self.entry else None
+
+    @property
+    def exploration(self) -> Exploration | None:
+        return self.entry.exploration if self.entry else None
+
+    @property
+    def comparison(self) -> PcaComparison | None:
+        return self.entry.comparison if self.entry else None
+
+    @property
+    def source(self) -> str:
+        return self.entry.source if self.entry else self.data_source
+
+    # -- changes ---------------------------------------------------------------------------------------
+    def install(self, dataset: Dataset, model: Autoencoder, exploration: Exploration,
+                comparison: PcaComparison | None, source: str, frames: list | None = None) -> str | None:
+        """A new model on the map. Of the same data as the models kept, it joins them (the oldest beyond
+        MAX_MODELS goes); of other data, it replaces them. Returns a notice when a model was dropped."""
+        entry = ModelEntry(model, exploration, comparison, source, frames=list(frames or []))
+        dropped = None
+        if self.dataset is not None and self.entries and dataset.fingerprint == self.dataset.fingerprint:
+            self.entries.append(entry)
+            if len(self.entries) > MAX_MODELS:
+                dropped = f"Kept the {MAX_MODELS} newest models of this data; removed '{self.entries[0].name}'."
+                self.entries.pop(0)
+        else:
+            self.dataset, self.entries = dataset, [entry]
+            self.sweeps, self.new_data = {}, None
+        self.active = len(self.entries) - 1
+        self._changed()
+        return dropped
+
+    def switch(self, index: int) -> None:
+        """Put another kept model on the map: nothing is retrained or re-projected."""
+        if 0 <= index < len(self.entries) and index != self.active:
+            self.active = index
+            self._changed()
+
+    def remove(self, index: int) -> None:
+        if 0 <= index < len(self.entries) and len(self.entries) > 1:
+            self.entries.pop(index)
+            if self.active > index:  # the model on the map moved down one place
+                self.active -= 1
+            self.active = min(self.active, len(self.entries) - 1)
+            self._changed()
+
+    def _changed(self) -> None:
         self.version += 1
         self.pick, self.selection, self.highlight, self.cache = Pick(), None, None, {}
+        self.generated, self.walk_from = [], None  # codes of the previous model's latent space
 
     def cached(self, key, build: Callable[[], Any]) -> Any:
         """A view derived from the current version, built once."""
@@ -98,7 +190,7 @@ class Workspace:
 
     @property
     def ready(self) -> bool:
-        return self.exploration is not None and self.model is not None
+        return self.entry is not None
 
     @property
     def training(self) -> bool:

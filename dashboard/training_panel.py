@@ -175,7 +175,7 @@ STOP_HELP = {JobPhase.QUEUED: "Leave the line; nothing changes",
 @st.fragment(run_every=0.5)
 def training_progress() -> None:
     """Polls the background run; installs its result (full rerun) when it ends."""
-    from .figures import loss_figure
+    from .figures import frame_figure, loss_figure
 
     ws = get_ws()
     job = ws.job
@@ -183,9 +183,11 @@ def training_progress() -> None:
         return
     if job.phase == JobPhase.DONE:
         r = job.result
-        ws.install(job.dataset, r.model, r.exploration, r.comparison, job.source)
+        dropped = ws.install(job.dataset, r.model, r.exploration, r.comparison, job.source, job.watcher_frames())
+        ws.entry.derived["frame_labels"] = job.watch_labels
         status = "success" if r.model.result_.status.ok else "warning"
-        ws.notice = (status, f"{r.model.result_.message} Map ready in {job.elapsed:.1f} s.")
+        ws.notice = (status, f"{r.model.result_.message} Map ready in {job.elapsed:.1f} s." + (f" {dropped}" if dropped
+                                                                                              else ""))
         ws.job = None
         st.rerun(scope="app")
     if not job.phase.running:  # failed or stopped: nothing to install
@@ -195,8 +197,14 @@ def training_progress() -> None:
     with st.container(border=True):
         cols = st.columns([5, 1])
         cols[0].progress(job.progress(), text=progress_text(job))
-        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set(), help=STOP_HELP[job.phase],
-                       width="stretch")
-        if len(job.reports) >= 2:
-            st.plotly_chart(loss_figure([r.to_json() for r in job.reports], height=200), key="live_loss",
-                            config={"displayModeBar": False})
+        cols[1].button("Stop", on_click=stop_job, disabled=job.cancel.is_set(), width="stretch",
+                       help=STOP_HELP.get(job.phase))  # the phase may move on in the job's thread meanwhile
+        frame = job.watcher.latest if job.watcher is not None else None
+        if len(job.reports) >= 2 or frame is not None:
+            left, right = st.columns([3, 2])
+            if len(job.reports) >= 2:
+                left.plotly_chart(loss_figure([r.to_json() for r in job.reports], height=220), key="live_loss",
+                                  config={"displayModeBar": False})
+            if frame is not None:
+                right.plotly_chart(frame_figure(frame, job.watch_labels, height=220), key="live_frame",
+                                   config={"displayModeBar": False})

@@ -56,13 +56,13 @@ def test_auroc_for_the_malignant_class(cancer):
 def test_most_anomalous_rows_table_follows_the_slider(cancer):
     w = ws(cancer)
     assert cancer.slider(key=f"anom_k_{w.version}").value == 12
-    tables = cancer.tabs[1].dataframe
+    tables = cancer.tabs[2].dataframe  # Explore, Compare, Anomalies
     assert len(tables) == 1, "the most anomalous rows are listed in a table for tabular data"
     assert len(tables[0].value) == 12
     assert list(tables[0].value["row"]) == list(np.argsort(-w.exploration.errors, kind="stable")[:12])
     cancer.slider(key=f"anom_k_{w.version}").set_value(20).run()
     assert not cancer.exception, cancer.exception
-    assert len(cancer.tabs[1].dataframe[0].value) == 20
+    assert len(cancer.tabs[2].dataframe[0].value) == 20
 
 
 def test_export_and_scores_downloads_exist(cancer):

@@ -19,7 +19,7 @@ def test_default_load_opens_pretrained_digits(app):
     assert w.dataset.kind == "image" and w.dataset.n == 1797
     assert w.source.startswith("sample: digits")
     assert app.title[0].value == "Latent explorer"
-    assert [t.label for t in app.tabs] == ["Explore", "Anomalies", "Training", "Data", "Export"]
+    assert [t.label for t in app.tabs] == ["Explore", "Compare", "Anomalies", "Training", "Data", "Export"]
     # the map: a plotly chart registered under the versioned key, in the Explore tab
     assert map_key(w) in app.session_state
     explore = app.tabs[0]

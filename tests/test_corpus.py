@@ -17,7 +17,6 @@ from aecore.bundle import load_bundle
 from aecore.cli import main
 from tests.corpus import CASES, Case, cases
 from tests.fixtures_ui import choose_source, upload_csv, ws
-from tests.test_app_data import assert_unchanged, snapshot
 
 ERRORS = {"csv": DataError, "images": DataError, "bundle": BundleError}
 # Whatever the machine, an input that takes longer than this to load or refuse is a hang (the slowest
@@ -120,6 +119,8 @@ def errors(at) -> list[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_app(case: Case, app):
+    from tests.test_app_data import assert_unchanged, snapshot  # imports the dashboard: only the app tests need it
+
     data = case.make()
     before = snapshot(app)
     upload(app, case, data)

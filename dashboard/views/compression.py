@@ -11,7 +11,7 @@ from aecore.baseline import pca_errors
 from aecore.compression import Quantizer, code_cost, default_latents, row_loss
 
 from ..figures import compression_figure
-from ..jobs import SweepJob, dataset_fingerprint
+from ..jobs import SweepJob
 from ..state import Workspace, get_ws
 
 SWEEP_SECONDS = 3.0  # training time per latent size in the sweep: a curve in about 15-20 s
@@ -75,7 +75,7 @@ def sweep_panel() -> None:
 
 
 def fingerprint(ws: Workspace) -> str:
-    return ws.cached("fingerprint", lambda: dataset_fingerprint(ws.dataset.X))
+    return ws.dataset.fingerprint
 
 
 def draw_curve(ws: Workspace, job: SweepJob | None) -> None:

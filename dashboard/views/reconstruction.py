@@ -2,13 +2,14 @@
 tables: every feature in original units, worst first), and the decoder's output for a clicked spot."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from aecore.describe import compare_table_row, decoded_table_row
 from aecore.projection import FAR_FROM_DATA
 
 from ..render import diff_heatmap, to_pil
-from ..state import Workspace
+from ..state import Generated, Workspace
 from .common import row_title, show_images
 
 
@@ -49,6 +50,13 @@ def render_location(ws: Workspace, x: float, y: float) -> None:
         show_images([("decoded", to_pil(decoded[0]))])
     else:
         st.dataframe(decoded_table_row(ws.dataset.preprocessor, decoded[0]), hide_index=True, height=320)
+    if st.button("Show where this code falls on the map", key="decoded_show",
+                 help="Its code placed by the nearest training codes: a spot far from the data decodes like "
+                      "the data near where its code falls."):
+        ws.generated = [g for g in ws.generated if g.name != "decoded spots"] + [
+            Generated("decoded spots", np.vstack([*(g.codes for g in ws.generated if g.name == "decoded spots"),
+                                                  code[None]]), "generated")]
+        st.rerun(scope="app")
 
 
 def title(ws: Workspace, row: int) -> str:
