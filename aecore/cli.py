@@ -9,15 +9,15 @@ from pathlib import Path
 
 from .baseline import compare_with_pca
 from .bundle import load_bundle, save_bundle
-from .dataset import Dataset, TablePreprocessor
+from .dataset import Dataset
 from .errors import AecoreError, DataError
 from .estimator import Autoencoder
 from .export import codes_frame, to_csv_bytes
 from .images import IMAGE_SUFFIXES, load_images
 from .models import describe_model, model_names
+from .newdata import prepare_like
 from .projection import PROJECTIONS, place_on_map, project
 from .samples import SAMPLES, load_sample
-from .tables import read_csv
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
 
@@ -42,18 +42,12 @@ def load_data(source: str, label: str | None = None) -> Dataset:
 
 
 def data_for_bundle(source: str, bundle) -> Dataset:
-    """Prepare new data exactly as the bundle's training data was prepared."""
-    pre = bundle.dataset.preprocessor if bundle.dataset is not None else None
-    if source.startswith("sample:") or pre is None:
+    """Prepare new data exactly as the bundle's training data was prepared (aecore.newdata)."""
+    if bundle.dataset is None:
         return load_data(source)
-    if isinstance(pre, TablePreprocessor):
-        df, name, report = read_csv(source)
-        missing = [c for c in pre.columns if c not in df.columns]
-        if missing:
-            raise DataError(f"'{name}' lacks the column(s) the model was trained on: {', '.join(missing)}.")
-        label = bundle.dataset.label if bundle.dataset.label in df.columns else None
-        return Dataset(pre.transform(df), df, pre, name, label, report)
-    return load_images(source, size=(pre.width, pre.height), mode=pre.mode, name=Path(source).stem)
+    if source.startswith("sample:"):
+        return prepare_like(bundle.dataset, load_sample(source.split(":", 1)[1]))
+    return prepare_like(bundle.dataset, source, name=Path(source).stem)
 
 
 def cmd_train(args) -> int:

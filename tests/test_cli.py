@@ -121,7 +121,7 @@ def test_error_encode_data_without_the_columns(wine_bundle, tmp_path):
     path, _ = wine_bundle
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n3,4\n")
-    assert_one_line_error(*run("encode", path, other, "--out", tmp_path / "x.csv"), "lacks the column(s)")
+    assert_one_line_error(*run("encode", path, other, "--out", tmp_path / "x.csv"), "lacks 13 column(s) the model")
 
 
 def test_error_unwritable_output(wine_bundle, tmp_path):
