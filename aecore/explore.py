@@ -9,7 +9,9 @@ import numpy as np
 
 from .dataset import Dataset
 from .estimator import Autoencoder
-from .projection import MapInverse, project
+from .projection import MapInverse, project_map
+
+STORED_NOTE = "The map saved with the model."
 
 
 @dataclass
@@ -19,13 +21,18 @@ class Exploration:
     errors: np.ndarray       # (n,) reconstruction MSE per row
     inverse: MapInverse      # map point -> latent code
     projection: str          # "umap" | "pca" | "latent" (2-D codes shown as they are) | "stored"
-    timings: dict = field(default_factory=dict)  # seconds per step, for the benchmarks
+    # Seconds per stage, for the benchmarks: encode, errors, then the map's dedupe, fit (on the sample above
+    # projection.SAMPLE_LIMIT distinct codes), place (the rest, and duplicates copied), project (the map's
+    # three together), inverse. A stage that did not run is absent.
+    timings: dict = field(default_factory=dict)
+    map_note: str = ""       # how the map was made, one sentence for the page (MapResult.description)
 
 
 def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", codes=None, xy=None,
-            errors=None, seed: int | None = None) -> Exploration:
+            errors=None, seed: int | None = None, sample_limit: int | None = None) -> Exploration:
     """Encode, score and project `dataset`; pass stored codes/xy/errors (from a bundle) to skip steps.
-    With a seed the map is reproducible (UMAP then runs on one thread); None lets UMAP use every core."""
+    With a seed the map is reproducible (UMAP then runs on one thread); None lets UMAP use every core.
+    sample_limit: distinct codes UMAP is fitted on before sampling (None: projection.SAMPLE_LIMIT)."""
     t = {}
     start = time.perf_counter()
     codes = model.transform(dataset) if codes is None else np.asarray(codes, dtype=np.float32)
@@ -35,14 +42,13 @@ def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", code
     t["errors"] = time.perf_counter() - start
     start = time.perf_counter()
     if xy is not None:
-        used = "stored"
-    elif codes.shape[1] <= 2:
-        used = "latent"
+        used, note, xy = "stored", STORED_NOTE, np.asarray(xy, dtype=np.float32)
     else:
-        used = projection
-    xy = project(codes, projection, random_state=seed) if xy is None else np.asarray(xy, dtype=np.float32)
+        result = project_map(codes, projection, random_state=seed, sample_limit=sample_limit)
+        used, note, xy = result.method, result.description, result.xy
+        t.update(result.timings)
     t["project"] = time.perf_counter() - start
     start = time.perf_counter()
     inverse = MapInverse(xy, codes)
     t["inverse"] = time.perf_counter() - start
-    return Exploration(codes, xy, errors, inverse, used, t)
+    return Exploration(codes, xy, errors, inverse, used, t, note)

@@ -1,6 +1,11 @@
 """Latent codes -> a 2-D map (UMAP or PCA), UMAP's one-off compile warm-up, and `MapInverse`, which
 turns any point of the map back into a latent code fast enough for a click.
 
+At scale (`project_map` -> `MapResult`): identical codes are projected once and share a spot; above
+SAMPLE_LIMIT distinct codes UMAP is fitted on a seeded sample of them and the rest are placed by the blend
+of their nearest sampled codes' positions (`place_on_map`); UMAP starts from PCA, never from its spectral
+layout, which can stall for minutes on near-duplicate codes. bench/scale.py measures each choice.
+
 umap-learn's own inverse_transform rebuilds a Delaunay triangulation per call (seconds at 10k points)
 and fails outside the convex hull; a KD-tree blend of the nearest codes answers in about a millisecond."""
 from __future__ import annotations
@@ -8,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .errors import ConfigError
+from .errors import ConfigError, check_choice
 
 PROJECTIONS = ("umap", "pca")
 UMAP_MIN_ROWS = 16   # UMAP needs more rows than neighbours; below this the map is PCA
@@ -21,6 +27,19 @@ SPACING_SAMPLE = 2000  # rows whose nearest-neighbour distance sets a blend's ty
 FAR_FROM_DATA = 3.0
 ON_POINT = 1e-12  # a query this close to a known point is that point (and 1/d stays finite)
 WARMUP_ROWS = 4096  # rows of random data the warm-up fit projects: enough to run every compiled step
+# Distinct codes UMAP is fitted on; above it, a seeded sample of this many and the rest placed (bench/scale.py:
+# on 2 cores UMAP takes ~15 s at 50k distinct codes and ~30 s at 100k, and the placed map's quality is within
+# 0.01 trustworthiness of the full fit).
+SAMPLE_LIMIT = 50_000
+# With RAPIDS cuML on a GPU, UMAP fits a million rows in seconds (cuML's published benchmarks; unmeasured here,
+# no GPU on the project's machines), so it fits up to this many distinct codes before sampling.
+GPU_SAMPLE_LIMIT = 1_000_000
+SAMPLE_SEED = 0  # the sample is seeded even when UMAP is not, so the same data keeps the same sample
+# UMAP's start: "pca" (a PCA of the fitted codes, scaled). umap-learn's default "spectral" start solves an
+# eigenproblem that on near-duplicate codes ran 301 s at 100k rows (bench/scale.py); PCA takes milliseconds.
+UMAP_INIT = "pca"
+PLACE_K = 8          # sampled neighbours whose map positions a placed code blends (as MapInverse)
+PLACE_CHUNK = 200_000  # codes placed per KD-tree query: bounds the (chunk, k) distance and index arrays
 _warm_lock = threading.Lock()
 _warm_seconds: float | None = None
 
@@ -35,32 +54,141 @@ def pca_2d(Z: np.ndarray) -> np.ndarray:
     return out if out.shape[1] == 2 else np.column_stack([out, np.zeros(len(out))])
 
 
+@dataclass
+class MapResult:
+    """A map and how it was made: `description` is the sentence the page shows under the map."""
+    xy: np.ndarray           # (n, 2) float32, one row per input row
+    method: str              # "umap" | "pca" | "latent" (2-D codes as they are)
+    description: str
+    rows: int                # input rows
+    distinct: int            # distinct codes among them (0 when not counted: PCA and 2-D codes)
+    fitted: int              # distinct codes the projection was fitted on (= distinct unless sampled)
+    backend: str = ""        # "umap-learn" | "cuml" for UMAP maps
+    timings: dict = field(default_factory=dict)  # seconds: dedupe, fit, place
+
+    @property
+    def sampled(self) -> bool:
+        return 0 < self.fitted < self.distinct
+
+
 def project(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float = 0.1,
             random_state: int | None = None) -> np.ndarray:
-    """(n, latent) -> (n, 2) float32. A 2-D code is its own map; a 1-D code gets a zero y.
+    """(n, latent) -> (n, 2) float32: `project_map(...).xy`. A 2-D code is its own map; a 1-D code gets a zero y."""
+    return project_map(Z, method, n_neighbors, min_dist, random_state).xy
 
-    UMAP falls back to PCA below UMAP_MIN_ROWS rows (it needs more rows than neighbours). random_state makes UMAP
-    repeatable but single-threaded (slower); None lets it use every core."""
-    if method not in PROJECTIONS:
-        raise ConfigError(f"Unknown projection '{method}'. Choose one of: {', '.join(PROJECTIONS)}.")
+
+def project_map(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float = 0.1,
+                random_state: int | None = None, sample_limit: int | None = None) -> MapResult:
+    """(n, latent) codes -> MapResult. UMAP: identical codes are projected once and share a spot; above
+    `sample_limit` distinct codes (SAMPLE_LIMIT, GPU_SAMPLE_LIMIT with cuML) UMAP is fitted on a seeded sample
+    of them and the others are placed by their nearest sampled codes. Below UMAP_MIN_ROWS distinct codes the
+    map is PCA (UMAP needs more points than neighbours). random_state makes UMAP repeatable but
+    single-threaded (slower); None lets it use every core. PCA is exact and cheap at any size: all rows."""
+    check_choice("projection", method, PROJECTIONS)
     Z = np.asarray(Z, dtype=np.float32)
     if Z.ndim != 2 or len(Z) == 0:
         raise ConfigError(f"project() needs codes of shape (n, latent) with n >= 1; got {Z.shape}.")
-    if Z.shape[1] == 2:
-        return Z.copy()
-    if Z.shape[1] == 1:
-        return np.column_stack([Z[:, 0], np.zeros(len(Z), np.float32)])
-    if method == "pca" or len(Z) < UMAP_MIN_ROWS:
-        return pca_2d(Z.astype(np.float64)).astype(np.float32)
+    n = len(Z)
+    if Z.shape[1] <= 2:
+        xy = Z.copy() if Z.shape[1] == 2 else np.column_stack([Z[:, 0], np.zeros(n, np.float32)])
+        return MapResult(xy, "latent", f"The {Z.shape[1]}-D codes of all {n:,} rows, drawn as they are.", n, 0, 0)
+    if method == "pca":
+        return _pca_result(Z, f"PCA of all {n:,} rows.")
+    timings = {}
+    start = time.perf_counter()
+    distinct, inverse = distinct_rows(Z)
+    timings["dedupe"] = time.perf_counter() - start
+    m = len(distinct)
+    if m < UMAP_MIN_ROWS:
+        result = _pca_result(Z, f"PCA of all {n:,} rows: UMAP needs at least {UMAP_MIN_ROWS} distinct codes "
+                                f"and these have {m:,}.")
+        result.timings = timings
+        return result
+    backend = umap_backend()
+    limit = sample_limit if sample_limit is not None else (GPU_SAMPLE_LIMIT if backend == "cuml" else SAMPLE_LIMIT)
+    if limit < UMAP_MIN_ROWS:
+        raise ConfigError(f"sample_limit must be at least {UMAP_MIN_ROWS} (UMAP needs that many codes); "
+                          f"got {limit}.")
+    sample = sample_rows(m, limit)
+    start = time.perf_counter()
+    fitted = fit_umap(distinct[sample], n_neighbors, min_dist, random_state, backend)
+    timings["fit"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if len(sample) < m:
+        placed = np.empty((m, 2), np.float32)
+        placed[sample] = fitted
+        rest = np.ones(m, bool)
+        rest[sample] = False
+        placed[rest] = place_on_map(distinct[sample], fitted, distinct[rest], PLACE_K)
+    else:
+        placed = fitted
+    xy = placed[inverse]
+    timings["place"] = time.perf_counter() - start
+    gpu = " (on the GPU, RAPIDS cuML)" if backend == "cuml" else ""
+    dup = f" ({m:,} distinct)" if m < n else ""
+    if len(sample) < m:
+        text = (f"UMAP{gpu} on {len(sample):,} of {n:,} rows{dup}; the rest placed by the blend of their "
+                f"{PLACE_K} nearest fitted codes' positions.")
+    else:
+        text = f"UMAP{gpu} on all {n:,} rows{dup}."
+    if m < n:
+        text += " Identical codes share one spot."
+    return MapResult(xy, "umap", text, n, m, len(sample), backend, timings)
+
+
+def _pca_result(Z: np.ndarray, text: str) -> MapResult:
+    start = time.perf_counter()
+    xy = pca_2d(Z.astype(np.float64)).astype(np.float32)
+    return MapResult(xy, "pca", text, len(Z), 0, 0, timings={"fit": time.perf_counter() - start})
+
+
+def distinct_rows(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, d) -> (distinct rows (m, d), inverse (n,)) with distinct[inverse] == Z: identical codes once."""
+    distinct, inverse = np.unique(Z, axis=0, return_inverse=True)
+    return distinct, inverse.reshape(-1)
+
+
+def sample_rows(m: int, limit: int, seed: int = SAMPLE_SEED) -> np.ndarray:
+    """Indices of the rows to fit: all m when m <= limit, else `limit` of them drawn without replacement
+    (seeded), sorted so the fitted rows keep their order."""
+    if m <= limit:
+        return np.arange(m)
+    return np.sort(np.random.default_rng(seed).choice(m, limit, replace=False))
+
+
+def umap_backend() -> str:
+    """"cuml" when RAPIDS cuML imports and a CUDA device is present, else "umap-learn"."""
+    try:
+        import cuml.manifold  # noqa: F401
+        import cupy
+
+        return "cuml" if cupy.cuda.runtime.getDeviceCount() > 0 else "umap-learn"
+    except Exception:  # not installed, no driver, no device: all mean the CPU path
+        return "umap-learn"
+
+
+def fit_umap(Z: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, random_state: int | None = None,
+             backend: str = "umap-learn", return_reducer: bool = False):
+    """UMAP of (m, d) distinct codes -> (m, 2) float32 (and the fitted reducer, with return_reducer)."""
+    neighbours = min(n_neighbors, len(Z) - 1)
+    if backend == "cuml":
+        from cuml.manifold import UMAP
+
+        # cuML starts from its own spectral layout on the GPU (it has no PCA start).
+        reducer = UMAP(n_components=2, n_neighbors=neighbours, min_dist=min_dist, random_state=random_state,
+                       output_type="numpy")
+        xy = np.asarray(reducer.fit_transform(Z), dtype=np.float32)
+        return (xy, reducer) if return_reducer else xy
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
     # NN-descent at every size: below 4,096 rows umap-learn would otherwise take an exact-distance path
     # that compiles code of its own and, warm, runs 3-4x slower (1,797 rows: 3.2 s against 0.9 s here).
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(Z) - 1), min_dist=min_dist,
+    reducer = umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=min_dist, init=UMAP_INIT,
                         random_state=random_state, n_jobs=1 if random_state is not None else -1,
                         force_approximation_algorithm=True)
     with openmp_threads_kept():
-        return reducer.fit_transform(Z).astype(np.float32)
+        xy = reducer.fit_transform(Z).astype(np.float32)
+    return (xy, reducer) if return_reducer else xy
 
 
 @contextlib.contextmanager
@@ -109,9 +237,11 @@ class NeighbourBlend:
         self.target = target
         self.k = min(k, len(target))
         self.power = power
-        d, _ = self.tree.query(source[:SPACING_SAMPLE], k=min(2, len(source)))
+        # Spread over the rows (rows often come sorted by class); duplicates (distance 0) do not set a spacing.
+        d, _ = self.tree.query(source[::max(1, len(source) // SPACING_SAMPLE)], k=min(2, len(source)))
         spacing = d[:, -1] if d.ndim == 2 else d
-        self.spacing = float(np.median(spacing)) or 1.0
+        spacing = spacing[spacing > ON_POINT]
+        self.spacing = float(np.median(spacing)) if len(spacing) else 1.0
 
     def __call__(self, point) -> tuple[np.ndarray, float]:
         """One point -> (blended target, distance to the nearest known point in neighbour spacings)."""
@@ -145,7 +275,11 @@ class MapInverse(NeighbourBlend):
         return np.atleast_1d(idx).astype(np.int64)
 
 
-def place_on_map(codes_known: np.ndarray, xy_known: np.ndarray, codes_new: np.ndarray, k: int = 8) -> np.ndarray:
+def place_on_map(codes_known: np.ndarray, xy_known: np.ndarray, codes_new: np.ndarray, k: int = PLACE_K) -> np.ndarray:
     """Put new codes on an existing map by their nearest known codes (UMAP has no cheap, stable
-    out-of-sample transform; this keeps the map the user already knows)."""
-    return NeighbourBlend(codes_known, xy_known, k).many(codes_new)
+    out-of-sample transform; this keeps the map the user already knows). Queried PLACE_CHUNK codes at a time."""
+    blend = NeighbourBlend(codes_known, xy_known, k)
+    codes_new = np.asarray(codes_new)
+    if len(codes_new) <= PLACE_CHUNK:
+        return blend.many(codes_new)
+    return np.concatenate([blend.many(codes_new[i:i + PLACE_CHUNK]) for i in range(0, len(codes_new), PLACE_CHUNK)])

@@ -1,11 +1,27 @@
-"""project() (PCA and one UMAP run), MapInverse (map point -> latent code) and place_on_map."""
+"""project() (PCA and one UMAP run), project_map at scale (duplicates once, the sample above a limit, the
+sentence the page shows, the cuML fallback), MapInverse (map point -> latent code) and place_on_map."""
 from __future__ import annotations
+
+import sys
+import types
 
 import numpy as np
 import pytest
 
 from aecore import ConfigError
-from aecore.projection import PROJECTIONS, MapInverse, NeighbourBlend, pca_2d, place_on_map, project
+from aecore import projection as P
+from aecore.projection import (
+    PROJECTIONS,
+    MapInverse,
+    NeighbourBlend,
+    distinct_rows,
+    pca_2d,
+    place_on_map,
+    project,
+    project_map,
+    sample_rows,
+    umap_backend,
+)
 
 
 def blobs(n: int = 300, d: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -165,3 +181,116 @@ def test_umap_leaves_pytorch_threads_as_they_were():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+# -- project_map: duplicates, the sample, the sentence, the GPU ------------------------------------
+def test_identical_codes_are_projected_once_and_share_a_spot():
+    Z, labels = blobs(200)
+    tiled = np.concatenate([Z, Z[:50], Z[:50]])  # 100 duplicate rows
+    result = project_map(tiled, "umap", random_state=0)
+    assert result.xy.shape == (300, 2) and (result.rows, result.distinct, result.fitted) == (300, 200, 200)
+    assert np.array_equal(result.xy[200:250], result.xy[:50]) and np.array_equal(result.xy[250:], result.xy[:50])
+    assert not result.sampled and set(result.timings) == {"dedupe", "fit", "place"}
+    assert result.description == "UMAP on all 300 rows (200 distinct). Identical codes share one spot."
+    assert neighbour_purity(result.xy[:200], labels) > 0.95
+
+
+def test_distinct_rows_and_sample():
+    Z = np.array([[1, 2], [0, 0], [1, 2], [0, 0], [3, 3]], np.float32)
+    distinct, inverse = distinct_rows(Z)
+    assert len(distinct) == 3 and np.array_equal(distinct[inverse], Z)
+    assert np.array_equal(sample_rows(10, 20), np.arange(10))
+    picked = sample_rows(1000, 100)
+    assert len(np.unique(picked)) == 100 and np.array_equal(picked, np.sort(picked))
+    assert np.array_equal(picked, sample_rows(1000, 100))  # seeded
+
+
+def test_above_the_limit_umap_fits_a_sample_and_places_the_rest():
+    Z, labels = blobs(400)
+    result = project_map(np.concatenate([Z, Z[:40]]), "umap", random_state=0, sample_limit=100)
+    assert result.sampled and (result.rows, result.distinct, result.fitted) == (440, 400, 100)
+    assert result.description == ("UMAP on 100 of 440 rows (400 distinct); the rest placed by the blend of their "
+                                  f"{P.PLACE_K} nearest fitted codes' positions. Identical codes share one spot.")
+    assert np.isfinite(result.xy).all() and np.array_equal(result.xy[400:], result.xy[:40])
+    assert neighbour_purity(result.xy[:400], labels) > 0.95  # placed codes land in their own cluster
+    again = project_map(np.concatenate([Z, Z[:40]]), "umap", random_state=0, sample_limit=100)
+    assert np.array_equal(result.xy, again.xy)  # deterministic with a seed, sample included
+
+
+def test_without_duplicates_the_sentence_says_all_rows():
+    Z, _ = blobs(120)
+    result = project_map(Z, "umap", random_state=0)
+    assert result.description == "UMAP on all 120 rows." and result.backend == "umap-learn"
+    assert project_map(Z, "pca").description == "PCA of all 120 rows."
+    assert project_map(Z[:, :2], "umap").description == "The 2-D codes of all 120 rows, drawn as they are."
+    with pytest.raises(ConfigError, match="sample_limit must be at least 16"):
+        project_map(Z, "umap", sample_limit=5)
+
+
+def test_heavily_duplicated_codes_do_not_stall():
+    """20,000 rows of 50 distinct codes (in 5 clusters): UMAP sees 50 points, and every copy shares its spot."""
+    rng = np.random.default_rng(0)
+    cluster = np.arange(50) % 5
+    base = (rng.standard_normal((50, 8)) + cluster[:, None] * 8.0).astype(np.float32)
+    pick = rng.integers(0, 50, 20_000)
+    result = project_map(base[pick], "umap", random_state=0)
+    assert (result.distinct, result.fitted) == (50, 50) and np.isfinite(result.xy).all()
+    assert len(np.unique(result.xy, axis=0)) == 50
+    assert neighbour_purity(result.xy[np.unique(pick, return_index=True)[1]], cluster[np.unique(pick)], k=4) > 0.9
+    few = project_map(base[np.arange(1000) % 10], "umap")  # 10 distinct codes: too few for UMAP
+    assert few.method == "pca" and "at least 16 distinct codes and these have 10" in few.description
+
+
+def test_cuml_missing_or_without_a_device_falls_back(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cuml", None)  # import fails
+    assert umap_backend() == "umap-learn"
+    fake_cuml, fake_cupy = fake_gpu(monkeypatch, devices=0)
+    assert umap_backend() == "umap-learn"
+    fake_cupy.cuda.runtime.getDeviceCount = lambda: (_ for _ in ()).throw(RuntimeError("no CUDA driver"))
+    assert umap_backend() == "umap-learn"
+
+
+def test_cuml_with_a_device_fits_the_map(monkeypatch):
+    fake_cuml, _ = fake_gpu(monkeypatch, devices=1)
+    Z, _ = blobs(200)
+    result = project_map(np.concatenate([Z, Z[:10]]), "umap", random_state=3)
+    assert result.backend == "cuml" and fake_cuml.calls == [(200, 3)] and result.fitted == 200
+    assert result.description.startswith("UMAP (on the GPU, RAPIDS cuML) on all 210 rows (200 distinct).")
+
+
+def fake_gpu(monkeypatch, devices: int):
+    """Stand-ins for cupy and cuml.manifold: a device count, and a UMAP that records its fits (PCA inside)."""
+    calls = []
+
+    class UMAP:
+        def __init__(self, n_components, n_neighbors, min_dist, random_state, output_type):
+            self.random_state = random_state
+
+        def fit_transform(self, Z):
+            calls.append((len(Z), self.random_state))
+            return pca_2d(Z)
+
+    cuml = types.ModuleType("cuml")
+    cuml.calls = calls
+    cuml.manifold = types.ModuleType("cuml.manifold")
+    cuml.manifold.UMAP = UMAP
+    cupy = types.ModuleType("cupy")
+    cupy.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: devices))
+    monkeypatch.setitem(sys.modules, "cuml", cuml)
+    monkeypatch.setitem(sys.modules, "cuml.manifold", cuml.manifold)
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    return cuml, cupy
+
+
+def test_spacing_ignores_duplicate_points():
+    xy = np.repeat(np.array([[0, 0], [1, 0], [3, 0]], np.float32), 5, axis=0)  # every point five times
+    blend = NeighbourBlend(xy, np.zeros((15, 1)))
+    assert blend.spacing in (1.0, 2.0)  # a real gap between points, not the 0 between copies
+
+
+def test_place_on_map_in_chunks(monkeypatch):
+    Z, _ = blobs(60)
+    xy = pca_2d(Z).astype(np.float32)
+    whole = place_on_map(Z, xy, Z + 0.01)
+    monkeypatch.setattr(P, "PLACE_CHUNK", 7)
+    assert np.allclose(place_on_map(Z, xy, Z + 0.01), whole)
