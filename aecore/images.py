@@ -24,6 +24,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .sources import read_bytes
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".pbm", ".pnm", ".webp", ".tif", ".tiff"}
+UPLOAD_SUFFIXES = (*sorted(IMAGE_SUFFIXES), ".zip")  # what an image upload takes: images or one ZIP of them
 ARCHIVE_SUFFIXES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".jar"}
 READABLE = "PNG, JPEG, BMP, GIF, PGM or WebP"  # the formats named to a person (the upload's help says the same)
 ZIP_RATIO_MIN_BYTES = 1024 * 1024  # members smaller than this may compress well legitimately (blank BMPs)
@@ -238,8 +239,11 @@ def load_images(sources, size: int | tuple[int, int] | None = None, mode: str | 
     if len(decoded) * channels * target[0] * target[1] > limits.max_total_pixels:
         raise DataError(f"{len(decoded):,} images at {target[0]}x{target[1]} exceed the limit of "
                         f"{limits.max_total_pixels:,} values in memory. Use fewer or smaller images.")
-    X = np.stack([to_array(im, target, rgb) for _, im in decoded]).astype(np.float32)
     names = [n for n, _ in decoded]
+    X = np.empty((len(decoded), channels, target[1], target[0]), np.float32)  # filled in place: one copy at 1M
+    for i, (_, im) in enumerate(decoded):
+        X[i] = to_array(im, target, rgb)
+        decoded[i] = None  # the decoded image is no longer needed: its pixels are freed as the array fills
     meta = pd.DataFrame({"file": names, "width": [s[0] for s in sizes], "height": [s[1] for s in sizes]})
     folders = [posixpath.basename(posixpath.dirname(n)) for n in names]
     label = None

@@ -9,14 +9,14 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    max_rows: int = 200_000           # rows in a table or images in a set
-    max_columns: int = 2_000          # columns in a CSV
-    max_cells: int = 20_000_000       # rows x columns of a CSV
-    max_csv_bytes: int = 200 * MB     # a CSV file's size
-    max_files: int = 100_000          # image files in one upload (files, folder or ZIP members)
+    max_rows: int = 2_000_000         # rows in a table
+    max_columns: int = 2_000          # columns in a table
+    max_cells: int = 50_000_000       # rows x columns of a table (a 2M-row table of 25 columns)
+    max_table_bytes: int = 1024 * MB  # a CSV or Parquet file's size
+    max_files: int = 1_000_000        # images in a set (files, folder or ZIP members)
     max_image_bytes: int = 20 * MB    # one image file's size
     max_image_pixels: int = 4_096 * 4_096  # one image's width x height, before any decoding
-    max_total_pixels: int = 400_000_000    # sum over the set, after resizing (float32 memory)
+    max_total_pixels: int = 1_000_000_000  # values over the set, after resizing: 4 GB as float32 (1M MNIST: 0.78e9)
     max_zip_bytes: int = 1024 * MB    # total uncompressed size of a ZIP's members
     max_zip_ratio: float = 100.0      # uncompressed / compressed, per member (a ZIP bomb is ~1000x)
     max_categories: int = 30          # distinct values for a text column to be one-hot encoded

@@ -21,7 +21,7 @@ from .dataset import Dataset, ImagePreprocessor, TablePreprocessor, category_val
 from .errors import ConfigError, DataError
 from .images import is_named_bytes, load_images
 from .projection import place_on_map
-from .tables import read_csv
+from .tables import read_table
 
 NAMES_SHOWN = 8        # column names or categories listed in one message before "and N more"
 # A flagged share further than this many standard deviations from the expected share is a real difference, not
@@ -69,7 +69,7 @@ def prepare_like(dataset: Dataset, source, name: str | None = None) -> Dataset:
         if isinstance(source, Dataset):
             df, read_name, report = source.meta, source.name, [f"{len(source.meta):,} rows from '{source.name}'."]
         else:
-            df, read_name, report = read_csv(source)
+            df, read_name, report = read_table(source)
         return table_like(dataset, df, name or read_name, report)
     if isinstance(pre, ImagePreprocessor):
         return images_like(dataset, source, name)
@@ -82,7 +82,7 @@ def table_like(dataset: Dataset, df: pd.DataFrame, name: str, report: list[str] 
     pre: TablePreprocessor = dataset.preprocessor
     report = list(report or [])
     df = df.copy()
-    df.columns = [str(c).strip() for c in df.columns]  # as read_csv and the training data name them
+    df.columns = [str(c).strip() for c in df.columns]  # as read_table and the training data name them
     needed = pre.columns
     missing = [c for c in needed if c not in df.columns]
     unknown = [c for c in df.columns if c not in set(needed) and c not in set(map(str, dataset.meta.columns))]

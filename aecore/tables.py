@@ -1,4 +1,4 @@
-"""CSV loading: sniff, decode, parse, then turn each column into features or metadata, with a report.
+"""Table loading (CSV or Parquet): sniff, decode, parse, then turn each column into features or metadata, with a report.
 
 Rules, in order, for every column but the label:
   all missing -> dropped; numbers (or text that is >= 95% numbers) -> standardised, missing and
@@ -7,10 +7,12 @@ Rules, in order, for every column but the label:
   a column with one value after imputation -> dropped (it carries no information)."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,14 @@ from .limits import DEFAULT_LIMITS, Limits
 from .sources import read_bytes
 
 DELIMITERS = [",", ";", "\t", "|"]
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES  # what the CLI and the uploader take as a table
+PARQUET_MAGIC = b"PAR1"
+SNIFF_BYTES = 1 << 16   # the head of a CSV that the delimiter and the header are read from
+SNIFF_LINES = 50        # lines of that head the delimiter is sniffed on
+BINARY_PROBE = 1 << 16  # bytes searched for a NUL (a binary file, not text)
+ENCODING_CHUNK = 1 << 24  # bytes checked as UTF-8 at a time: a 1 GB file is never a 4 GB string
 # pandas' words for a quoted value still open at the end of the file; its row 0 is the header
 QUOTE_TO_THE_END = re.compile(r"EOF inside string starting at row (\d+)")
 PARSE_SHARE = 0.95  # share of non-missing values that must parse for a text column to count as numbers/dates
@@ -42,20 +52,26 @@ LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis
                "income", "survived", "churn", "variety", "type", "kind", "grade", "quality", "sex", "gender")
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Bytes -> (text, encoding): UTF-8 (with or without BOM), else Latin-1. NUL bytes mean binary."""
-    if b"\x00" in data[:65536]:
+def text_encoding(data: bytes) -> str:
+    """The text's encoding: UTF-8 (with or without BOM: 'utf-8-sig' reads both), else Latin-1. Checked in
+    chunks, so a large file is never held twice as a Python string. NUL bytes mean binary."""
+    if b"\x00" in data[:BINARY_PROBE]:
         raise DataError("This file looks binary, not like a CSV text file. Export it as CSV (comma- or "
-                        "semicolon-separated text) and upload that.")
+                        "semicolon-separated text) or Parquet and upload that.")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        for i in range(0, len(view), ENCODING_CHUNK):
+            decoder.decode(view[i : i + ENCODING_CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return "latin-1"
+    return "utf-8-sig"
 
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter among , ; tab | that splits the first lines into the most, and most equal, fields."""
-    sample = "\n".join(text.splitlines()[:50])
+    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
     try:
         return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
@@ -72,28 +88,52 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str, list[str]]:
-    """Parse a CSV into a DataFrame of raw columns. Returns (df, name, report lines)."""
-    data, name = read_bytes(source, limits.max_csv_bytes, "CSV file")
-    text, encoding = decode_text(data)
-    if not text.strip():
+def is_parquet(data: bytes, name: str) -> bool:
+    return data[:4] == PARQUET_MAGIC or Path(name).suffix.lower() in PARQUET_SUFFIXES
+
+
+def read_table(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str, list[str]]:
+    """Read a CSV or a Parquet file (path, bytes or file-like) into a DataFrame of raw columns.
+    Returns (df, name, report lines). Parquet is told by its magic bytes or its name."""
+    data, name = read_bytes(source, limits.max_table_bytes, "table file")
+    if is_parquet(data, name):
+        df, report = parquet_frame(data, name, limits)
+    else:
+        df, report = csv_frame(data, name, limits)
+    if len(df) > limits.max_rows:
+        raise DataError(f"'{name}' has more than {limits.max_rows:,} rows, the limit. Upload a sample of the rows.")
+    if len(df) < 2:
+        raise DataError(f"'{name}' has {len(df)} data row(s); an autoencoder needs at least 2 (ideally hundreds).")
+    if df.size > limits.max_cells:
+        raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. "
+                        "Use fewer rows or columns.")
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, name, report
+
+
+def csv_frame(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    """CSV bytes -> (df, report). The bytes are parsed where they lie (no decoded copy of the whole text):
+    the delimiter is sniffed on the first lines, the fields are counted and pandas parses from a stream."""
+    encoding = text_encoding(data)
+    if re.search(rb"\S", data) is None:
         raise DataError(f"'{name}' is empty. Upload a CSV with a header row and at least two data rows.")
+    head = data[:SNIFF_BYTES].decode(encoding, errors="ignore")
     try:
-        delimiter = sniff_delimiter(text)
-        header = next(csv.reader(csv_lines(text), delimiter=delimiter), [])
+        delimiter = sniff_delimiter(head)
+        header = next(csv.reader(text_stream(data, encoding), delimiter=delimiter), [])
         if len(header) > limits.max_columns:
             raise DataError(f"'{name}' has {len(header):,} columns; the limit is {limits.max_columns:,}. "
                             "Keep the columns you need and upload again.")
-        check_fields(text, delimiter, len(header), name, limits.max_rows + 1)
+        check_fields(text_stream(data, encoding), delimiter, len(header), name, limits.max_rows + 1)
     except csv.Error:  # with lines split by csv_lines, the one error left: a value over the field size limit
         raise DataError(f"'{name}' is not a well-formed CSV: a value is longer than {csv.field_size_limit():,} "
                         "characters, which usually means a quote (\") that is never closed. Close the quote or "
                         "shorten the value, and upload again.") from None
     try:
-        df = parse(text, delimiter, limits.max_rows + 1)
+        df = parse(data, encoding, delimiter, limits.max_rows + 1)
         decimal = decimal_comma(df, delimiter)
         if decimal:  # '1,5' is one and a half here, not text: read the numbers again as numbers
-            df = parse(text, delimiter, limits.max_rows + 1, **decimal)
+            df = parse(data, encoding, delimiter, limits.max_rows + 1, **decimal)
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
         unclosed = QUOTE_TO_THE_END.search(detail)
@@ -106,22 +146,64 @@ def read_csv(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, str
     except (pd.errors.EmptyDataError, ValueError) as exc:
         raise DataError(f"'{name}' could not be read as a CSV ({exc}). Check that it is comma- or "
                         "semicolon-separated text with a header row.") from None
-    if len(df) > limits.max_rows:
-        raise DataError(f"'{name}' has more than {limits.max_rows:,} rows, the limit. Upload a sample of the rows.")
-    if len(df) < 2:
-        raise DataError(f"'{name}' has {len(df)} data row(s); an autoencoder needs at least 2 (ideally hundreds).")
-    if df.size > limits.max_cells:
-        raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. "
-                        "Use fewer rows or columns.")
-    df.columns = [str(c).strip() for c in df.columns]
-    report = [f"Read {len(df):,} rows x {df.shape[1]} columns ({encoding}, separated by '{printable(delimiter)}'"
+    shown = "utf-8" if encoding == "utf-8-sig" else encoding
+    report = [f"Read {len(df):,} rows x {df.shape[1]} columns ({shown}, separated by '{printable(delimiter)}'"
               + (", decimal commas" if decimal else "") + ")."]
-    return df, name, report
+    return df, report
 
 
-def parse(text: str, delimiter: str, nrows: int, **number_format) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text), sep=delimiter, nrows=nrows, skipinitialspace=True, on_bad_lines="error",
-                       engine="c", low_memory=False, **number_format)
+def parquet_frame(data: bytes, name: str, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    """Parquet bytes -> (df, report). The row and column counts are read from the file's footer and checked
+    before any column is decoded; nested and binary columns are left out (they are not table values)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(pa.BufferReader(data))
+        rows, schema = pf.metadata.num_rows, pf.schema_arrow
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"'{name}' is not a readable Parquet file ({first_line(exc)}). Export it again, or "
+                        "upload it as a CSV.") from None
+    if len(schema) > limits.max_columns:
+        raise DataError(f"'{name}' has {len(schema):,} columns; the limit is {limits.max_columns:,}. "
+                        "Keep the columns you need and upload again.")
+    if rows > limits.max_rows:
+        raise DataError(f"'{name}' has more than {limits.max_rows:,} rows, the limit. Upload a sample of the rows.")
+    if rows * len(schema) > limits.max_cells:
+        raise DataError(f"'{name}' has {rows * len(schema):,} cells; the limit is {limits.max_cells:,}. "
+                        "Use fewer rows or columns.")
+    kept = [f.name for f in schema if not unreadable_type(f.type)]
+    left_out = [f.name for f in schema if unreadable_type(f.type)]
+    try:
+        df = pf.read(columns=kept).to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"'{name}' is not a readable Parquet file ({first_line(exc)}). Export it again, or "
+                        "upload it as a CSV.") from None
+    for col in df.columns:  # time zones are kept as UTC instants; categorical columns as their values
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    report = [f"Read {len(df):,} rows x {len(schema)} columns (Parquet)."]
+    if left_out:
+        report.append(f"Left out {len(left_out)} column(s) of lists, structures or raw bytes: "
+                      f"{', '.join(left_out[:10])}{' ...' if len(left_out) > 10 else ''}.")
+    return df, report
+
+
+def unreadable_type(t) -> bool:
+    """Parquet column types that are not one value per cell (lists, structs, maps) or not text (raw bytes)."""
+    import pyarrow as pa
+
+    return pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or \
+        pa.types.is_fixed_size_binary(t)
+
+
+def first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def parse(data: bytes, encoding: str, delimiter: str, nrows: int, **number_format) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), encoding=encoding, sep=delimiter, nrows=nrows, skipinitialspace=True,
+                       on_bad_lines="error", engine="c", low_memory=False, **number_format)
 
 
 def csv_lines(text: str) -> io.StringIO:
@@ -130,10 +212,15 @@ def csv_lines(text: str) -> io.StringIO:
     return io.StringIO(text, newline="")
 
 
-def check_fields(text: str, delimiter: str, expected: int, name: str, max_lines: int) -> None:
-    """Every row has as many fields as the header: one too many and one too few are refused alike (a
-    parser would reject the first and silently pad the second with missing values)."""
-    reader = csv.reader(csv_lines(text), delimiter=delimiter)
+def text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
+    """The bytes as a text stream read line by line (lines end as in csv_lines), without decoding them all."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+
+
+def check_fields(lines, delimiter: str, expected: int, name: str, max_lines: int) -> None:
+    """Every row of `lines` (a text stream) has as many fields as the header: one too many and one too few are
+    refused alike (a parser would reject the first and silently pad the second with missing values)."""
+    reader = csv.reader(lines, delimiter=delimiter)
     next(reader, None)
     for _ in range(max_lines):
         start = reader.line_num + 1  # a quoted value may run over several lines: name the row's first
@@ -350,11 +437,11 @@ def is_categorical(series: pd.Series, limits: Limits) -> bool:
 
 def load_table(source, label: str | None = None, features: list[str] | None = None, name: str | None = None,
                limits: Limits = DEFAULT_LIMITS) -> Dataset:
-    """Load a CSV (path, bytes or file-like) into a Dataset.
+    """Load a CSV or Parquet file (path, bytes or file-like) into a Dataset.
 
     label: a column kept as the label (for colour and AUROC), never a feature.
     features: the columns to encode (default: all but the label)."""
-    df, src_name, report = read_csv(source, limits)
+    df, src_name, report = read_table(source, limits)
     return table_dataset(df, label=label, features=features, name=name or src_name, limits=limits, report=report)
 
 

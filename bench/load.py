@@ -61,7 +61,7 @@ async def session(browser, url: str, csv: Path, clicks: int, out: dict) -> None:
         await page.goto(url)
         await page.locator(".js-plotly-plot").first.wait_for()
         await page.wait_for_selector("[data-test-script-state=notRunning]")
-        await page.get_by_role("radio", name="CSV", exact=True).first.click()
+        await page.get_by_role("radio", name="Table", exact=True).first.click()
         await page.wait_for_selector("[data-test-script-state=notRunning]")
         await page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(csv))
         train = page.get_by_role("button", name=f"Train on {csv.name}").first

@@ -44,7 +44,7 @@ def tour(out: Path, data: Path, query: str) -> int:
         page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
         settle(page)
         sidebar = page.locator("[data-testid=stSidebar]")
-        ui.choose_source(page, "CSV" if table else "Images")
+        ui.choose_source(page, "Table" if table else "Images")
         sidebar.locator("input[type=file]").first.set_input_files(str(data))
         settle(page)
         shot(page, "01_uploaded")

@@ -12,15 +12,17 @@ from aecore import DataError, load_images
 from aecore.bundle import load_bundle
 from aecore.errors import AecoreError
 from aecore.explore import explore
+from aecore.images import UPLOAD_SUFFIXES
 from aecore.samples import SAMPLES, bundle_path, load_sample
-from aecore.tables import guess_label, plan_table, read_csv
+from aecore.tables import TABLE_SUFFIXES, guess_label, plan_table, read_table
 
 from .pending import FEATURES_KEY, LABEL_KEY, NO_LABEL, table_choice
 from .state import PendingImages, PendingTable, Workspace, get_ws
 from .training_panel import start_training, train_pending
 
-SOURCES = ["Sample", "CSV", "Images", "Saved model"]
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "pgm", "ppm", "webp", "tif", "tiff", "zip"]
+SOURCES = ["Sample", "Table", "Images", "Saved model"]
+IMAGE_TYPES = [s.lstrip(".") for s in UPLOAD_SUFFIXES]
+TABLE_TYPES = [s.lstrip(".") for s in TABLE_SUFFIXES]
 
 
 def digest_of(files) -> str:
@@ -61,13 +63,13 @@ def data_sidebar(ws: Workspace) -> None:
     st.sidebar.header("1 · Data")
     kind = st.sidebar.segmented_control("Source", SOURCES, key="source_kind", default="Sample", required=True,
                                         label_visibility="collapsed")  # required: a second click keeps it
-    if kind != "CSV":
+    if kind != "Table":
         ws.pending_table = None  # pending data follows the source on show: its uploader is gone
     if kind != "Images":
         ws.pending_images = None
     if kind == "Sample":
         sample_source(ws)
-    elif kind == "CSV":
+    elif kind == "Table":
         csv_source(ws)
     elif kind == "Images":
         image_source(ws)
@@ -85,14 +87,16 @@ def sample_source(ws: Workspace) -> None:
 
 
 def csv_source(ws: Workspace) -> None:
-    up = st.sidebar.file_uploader("CSV file", type=["csv", "tsv", "txt"], key="csv_upload",
-                                  help="Comma, semicolon, tab or | separated, with a header row.")
+    up = st.sidebar.file_uploader("CSV or Parquet file", type=TABLE_TYPES,
+                                  key="csv_upload",
+                                  help="A CSV (comma, semicolon, tab or | separated, with a header row) or a "
+                                       "Parquet file.")
     if up is not None:
         digest = digest_of([up])
         pending = ws.pending_table.digest if ws.pending_table is not None else None
         if digest not in (pending, ws.loaded_digest):
             try:
-                df, name, report = read_csv(up)
+                df, name, report = read_table(up)
             except AecoreError as exc:
                 st.sidebar.error(str(exc))
             else:

@@ -49,7 +49,7 @@ def choose_source(at: AppTest, kind: str) -> AppTest:
 
 
 def upload_csv(at: AppTest, data: bytes, name: str = "plants.csv") -> AppTest:
-    choose_source(at, "CSV")
+    choose_source(at, "Table")
     at.file_uploader(key="csv_upload").set_value((name, data, "text/csv")).run()
     assert not at.exception, at.exception
     return at

@@ -125,7 +125,7 @@ def test_job_progress_runs_to_done():
 def test_changed_settings_apply_to_a_csv_run(app):
     app.number_input(key="train_seconds").set_value(4)
     app.radio(key="train_projection").set_value("pca")
-    app.segmented_control(key="source_kind").set_value("CSV").run()
+    app.segmented_control(key="source_kind").set_value("Table").run()
     # 12 rows: whatever the projection setting, the map falls back to PCA (< 16 rows), so no UMAP compile here
     app.file_uploader(key="csv_upload").set_value(("tiny.csv", make_csv(12), "text/csv")).run()
     app.button(key="table_train").click().run()

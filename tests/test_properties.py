@@ -24,7 +24,7 @@ from PIL import Image
 
 from aecore import AecoreError, DataError, Dataset, load_images, table_dataset
 from aecore.dataset import MISSING
-from aecore.tables import read_csv
+from aecore.tables import read_table
 
 STORAGE = tempfile.TemporaryDirectory(prefix="aecore-hypothesis-")  # removed when the test process ends
 set_hypothesis_home_dir(STORAGE.name)
@@ -43,15 +43,15 @@ csv_like = st.lists(st.sampled_from(CSV_PIECES), max_size=120).map("".join).flat
     lambda text: st.sampled_from(["utf-8", "latin-1", "utf-16"]).map(lambda enc: text.encode(enc, "replace")))
 
 
-def read_table(data: bytes):
-    df, name, report = read_csv(data)
+def table_from_bytes(data: bytes):
+    df, name, report = read_table(data)
     return table_dataset(df, name=name, report=report)
 
 
 @given(st.one_of(st.binary(max_size=400), csv_like))
 def test_any_bytes_as_a_csv_load_or_raise_the_projects_error(data):
     try:
-        ds = read_table(data)
+        ds = table_from_bytes(data)
     except AecoreError:
         return
     assert isinstance(ds, Dataset) and ds.X.dtype == np.float32 and np.isfinite(ds.X).all()

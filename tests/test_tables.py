@@ -250,7 +250,7 @@ def test_ragged_message_names_the_line_and_delimiter():
     (Limits(max_rows=3), "more than 3 rows"),
     (Limits(max_columns=2), "has 3 columns; the limit is 2"),
     (Limits(max_cells=20), "cells; the limit is 20"),
-    (Limits(max_csv_bytes=20), "limit for a CSV file"),
+    (Limits(max_table_bytes=20), "limit for a table file"),
 ])
 def test_limits(limits, fragment, tmp_path):
     with pytest.raises(DataError, match=fragment):
@@ -321,3 +321,70 @@ def test_a_table_with_no_usable_column_says_why_for_each():
     message = str(info.value)
     assert "'a': every value is the same (1.5)" in message and "'b': every value is missing" in message
     assert "'c': it has a single value ('x')" in message
+
+
+# -- Parquet ----------------------------------------------------------------------------------------
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def frame_of_csv() -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(CSV))
+
+
+def test_parquet_loads_like_the_same_csv(tmp_path):
+    path = tmp_path / "t.parquet"
+    path.write_bytes(parquet_bytes(frame_of_csv()))
+    for source in (path, parquet_bytes(frame_of_csv())):  # told by its name, and by its magic bytes alone
+        ds = load_table(source)
+        assert ds.preprocessor.feature_names == load_table(CSV.encode()).preprocessor.feature_names
+        assert np.allclose(ds.X, load_table(CSV.encode()).X)
+        assert "(Parquet)" in ds.report[0]
+
+
+def test_parquet_types_become_the_same_features():
+    n = 40
+    df = pd.DataFrame({
+        "x": np.linspace(0, 1, n),
+        "flag": [i % 2 == 0 for i in range(n)],
+        "when": pd.date_range("2024-01-01", periods=n, freq="D", tz="Europe/Paris"),
+        "kind": pd.Categorical([["a", "b", "c"][i % 3] for i in range(n)]),
+        "name": [f"row {i}" for i in range(n)],
+        "tags": [[i, i + 1] for i in range(n)],   # a list per cell: not a table value
+        "blob": [bytes([i]) for i in range(n)],     # raw bytes: not text
+    })
+    ds = load_table(parquet_bytes(df))
+    names = ds.preprocessor.feature_names
+    assert {"x", "flag", "when", "kind=a", "kind=b", "kind=c"} <= set(names)
+    assert not any(n.startswith(("tags", "blob", "name")) for n in names)
+    assert "Left out 2 column(s) of lists, structures or raw bytes: tags, blob." in ds.report
+    assert "name" in ds.meta.columns  # all-distinct text: kept for hover and search
+
+
+def test_parquet_limits_are_read_from_the_footer():
+    data = parquet_bytes(frame_of_csv())
+    with pytest.raises(DataError, match="more than 3 rows"):
+        load_table(data, limits=Limits(max_rows=3))
+    with pytest.raises(DataError, match="has 3 columns; the limit is 2"):
+        load_table(data, limits=Limits(max_columns=2))
+
+
+@pytest.mark.parametrize("data", [
+    b"PAR1" + b"\x00" * 64,                                   # the magic, then nothing a reader can use
+    parquet_bytes(pd.DataFrame({"a": range(50), "b": range(50)}))[:-40],  # cut short: the footer is lost
+])
+def test_damaged_parquet_is_one_clear_message(data):
+    with pytest.raises(DataError, match="is not a readable Parquet file"):
+        load_table(data)
+
+
+def test_a_header_longer_than_the_sniffed_head_is_read_in_full():
+    width = 5_200  # 13 bytes per name: a 68 KB header, beyond the 64 KB head the delimiter is sniffed on
+    header = ",".join(f"column_{i:05d}" for i in range(width))
+    rows = [",".join(str((i * 7 + j) % 11) for j in range(width)) for i in range(20)]
+    ds = load_table(("\n".join([header, *rows]) + "\n").encode(), limits=Limits(max_columns=width))
+    assert ds.meta.shape == (20, width)
+    with pytest.raises(DataError, match=f"has {width:,} columns; the limit is 2,000"):
+        load_table(("\n".join([header, *rows]) + "\n").encode())

@@ -12,6 +12,7 @@ from aecore.describe import compare_table_row
 from aecore.errors import AecoreError
 from aecore.newdata import Placement, place, prepare_like
 
+from ..data_panel import IMAGE_TYPES, TABLE_TYPES
 from ..render import diff_heatmap, to_pil
 from ..state import NewData, Workspace
 from .common import show_images
@@ -68,9 +69,8 @@ def panel(ws: Workspace) -> None:
     with st.expander("New data on this map", expanded=ws.new_data is not None):
         table = ws.dataset.kind == "table"
         files = st.file_uploader(
-            "A CSV with the same columns" if table else "Images of the same kind, or a ZIP",
-            type=["csv", "tsv", "txt"] if table else ["png", "jpg", "jpeg", "bmp", "gif", "pgm", "ppm", "webp",
-                                                       "tif", "tiff", "zip"],
+            "A CSV or Parquet file with the same columns" if table else "Images of the same kind, or a ZIP",
+            type=TABLE_TYPES if table else IMAGE_TYPES,
             accept_multiple_files=not table, key=f"new_data_{ws.version}",
             help="Prepared exactly as the training data was, encoded and scored by this model, and drawn on "
                  "its map (black diamonds). Nothing is retrained.")

@@ -113,7 +113,7 @@ def test_click_empty_space_decodes(page, screenshots):
 
 def test_csv_upload_trains_a_new_map(page, screenshots):
     sidebar = page.locator("[data-testid=stSidebar]")
-    csv_source = sidebar.get_by_role("radio", name="CSV", exact=True)  # a segmented control: radio buttons
+    csv_source = sidebar.get_by_role("radio", name="Table", exact=True)  # a segmented control: radio buttons
     csv_source.click()
     wait_idle(page)
     assert csv_source.get_attribute("aria-checked") == "true"
