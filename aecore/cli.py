@@ -1,5 +1,6 @@
 """Command line: `python -m aecore train|encode|info`. Errors are one line on stderr and exit code 2;
-progress goes to stderr, results to stdout or the --out file."""
+progress goes to stderr, results to stdout or the --out file. `train` runs as it is under torchrun
+(aecore.distributed): every rank trains, rank 0 alone prints, maps and writes the bundle."""
 from __future__ import annotations
 
 import argparse
@@ -7,17 +8,19 @@ import json
 import sys
 from pathlib import Path
 
+from . import distributed
 from .baseline import compare_with_pca
 from .bundle import load_bundle, save_bundle
 from .dataset import Dataset
 from .errors import AecoreError, DataError
-from .estimator import Autoencoder
+from .estimator import DEVICES, Autoencoder, pick_device
 from .export import codes_frame, to_csv_bytes
 from .images import IMAGE_SUFFIXES, load_images
 from .models import describe_model, model_names
 from .newdata import prepare_like
 from .projection import PROJECTIONS, place_on_map, project
 from .samples import SAMPLES, load_sample
+from .training import PRECISIONS
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
 
@@ -51,17 +54,30 @@ def data_for_bundle(source: str, bundle) -> Dataset:
 
 
 def cmd_train(args) -> int:
+    """Train and save a bundle. Under torchrun, join the process group first and leave it at the end."""
+    ctx = distributed.start(pick_device(args.device))
+    try:
+        return train_and_save(args, ctx)
+    finally:
+        if ctx is not None:
+            distributed.stop()
+
+
+def train_and_save(args, ctx: distributed.Context | None) -> int:
+    main = distributed.is_main(ctx)
     data = load_data(args.data, args.label)
-    for line in data.report:
+    for line in data.report if main else ():
         print(line, file=sys.stderr)
-    model = Autoencoder(model=args.model, latent_dim=args.latent, epochs=args.epochs, seed=args.seed,
-                        max_seconds=args.max_seconds)
+    model = Autoencoder(model=args.model, latent_dim=args.latent, epochs=args.epochs, batch_size=args.batch_size,
+                        seed=args.seed, max_seconds=args.max_seconds, device=args.device, precision=args.precision)
 
     def progress(r):
         val = f" val {r.val_loss:.5f}" if r.val_loss is not None else ""
         print(f"epoch {r.epoch}/{r.epochs} train {r.train_loss:.5f}{val} ({r.elapsed:.1f} s)", file=sys.stderr)
 
-    model.fit(data, callback=progress)
+    model.fit(data, callback=progress if main else None, dist=ctx)
+    if not main:  # the other ranks' work ends with training: rank 0 maps and writes
+        return 0
     print(model.result_.message, file=sys.stderr)
     codes = model.transform(data)
     errors = model.reconstruction_error(data)
@@ -115,9 +131,15 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--latent", type=int, default=defaults["latent_dim"],
                    help="latent size (default: about a quarter of the features, 1 to 8)")
     t.add_argument("--epochs", type=int, default=None, help="default: about 4,000 optimizer steps, 20-400 epochs")
+    t.add_argument("--batch-size", type=int, default=defaults["batch_size"],
+                   help="rows per optimizer step; under torchrun, the whole step's rows, split across the processes")
     t.add_argument("--label", default=None, help="CSV column used as label (never a feature)")
     t.add_argument("--seed", type=int, default=defaults["seed"])
     t.add_argument("--max-seconds", type=float, default=None, help="stop training after this many seconds")
+    t.add_argument("--device", default=defaults["device"], choices=DEVICES,
+                   help="where to train: auto (a GPU when PyTorch sees one), cpu or cuda (an error without a GPU)")
+    t.add_argument("--precision", default=defaults["precision"], choices=PRECISIONS,
+                   help="fp32, or mixed precision on a GPU: bf16 (needs no loss scaling) or fp16 (with a GradScaler)")
     t.add_argument("--projection", default="umap", choices=[*PROJECTIONS, "none"], help="map stored in the bundle")
     t.add_argument("--out", required=True, help="bundle path, e.g. model.aebundle")
     t.set_defaults(run=cmd_train)

@@ -15,6 +15,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .dataset import Dataset
+from .distributed import Context
 from .errors import ConfigError, DataError, check_choice
 from .models import (
     BACKBONES,
@@ -27,7 +28,7 @@ from .models import (
     starts_at_pca,
 )
 from .networks import RECONS, init_weights
-from .training import EpochReport, TrainSettings, batched, train
+from .training import PRECISIONS, EpochReport, TrainSettings, batched, check_precision, train
 
 DEFAULT_STEPS = 4000     # optimizer steps the default epoch count aims at (see default_epochs)
 MIN_EPOCHS, MAX_EPOCHS = 20, 400
@@ -37,6 +38,7 @@ MAX_LR = 10.0            # beyond this Adam only diverges; the UI offers 1e-4 to
 MIN_ROWS_TO_HOLD_OUT = 20  # below this every row trains: a held-out row or two measures nothing
 RECON_CHOICES = ("auto", *RECONS)
 PARALLEL_ANGLE = 1e-6  # radians: codes this close in direction are walked in a straight line (slerp's 0/0)
+DEVICES = ("auto", "cpu", "cuda")  # the device choices (CLI, app): auto is the GPU when PyTorch sees one
 
 
 def default_latent(n_features: int) -> int:
@@ -84,8 +86,15 @@ def set_threads(n: int | None = None) -> int:
 
 
 def pick_device(device: str) -> torch.device:
+    """A DEVICES choice -> the torch device. 'cuda' without a GPU PyTorch can use is a ConfigError."""
+    check_choice("device", device, DEVICES)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        build = ("built without CUDA" if torch.version.cuda is None
+                 else f"built for CUDA {torch.version.cuda}, but no GPU or driver was found")
+        raise ConfigError(f"device 'cuda' was asked for, but PyTorch sees no GPU here (torch {torch.__version__}, "
+                          f"{build}). Use device 'auto' or 'cpu'.")
     return torch.device(device)
 
 
@@ -103,14 +112,15 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     (pixels in [0, 1]) on a model that cannot start at PCA (a VAE, or pca_init=False), which get a
     sigmoid output with binary cross-entropy; "bce" asks for that on any image model. pca_init: every
     model with a point code starts as PCA (its linear paths set to PCA's components), so training
-    refines PCA instead of racing it."""
+    refines PCA instead of racing it. device: one of DEVICES ("auto": the GPU when PyTorch sees one).
+    precision: "fp32" (default) or mixed precision on a GPU, "bf16" or "fp16" (aecore.training.PRECISIONS)."""
 
     def __init__(self, model: str = "dense", latent_dim: int | None = None, epochs: int | None = None,
                  batch_size: int = 128, lr: float = 1e-3, hidden: list[int] | None = None,
                  validation: float = 0.1, test: float = 0.1, patience: int = 20, seed: int = 0,
                  noise: str = "gaussian", noise_level: float = 0.2, sparsity: float = 1e-3, beta: float = 1.0,
                  recon: str = "auto", weight_decay: float = 0.0, max_seconds: float | None = None,
-                 pca_init: bool = True, device: str = "auto"):
+                 pca_init: bool = True, device: str = "auto", precision: str = "fp32"):
         self.model = model
         self.latent_dim = latent_dim
         self.epochs = epochs
@@ -130,6 +140,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         self.max_seconds = max_seconds
         self.pca_init = pca_init
         self.device = device
+        self.precision = precision
 
     # -- validation: every parameter rule, once ------------------------------------------------------
     def _check_params(self) -> None:
@@ -150,6 +161,8 @@ class Autoencoder(TransformerMixin, BaseEstimator):
                 raise ConfigError(f"{name} is the share of rows held out; it must be in [0, 0.5). "
                                   f"Got {getattr(self, name)!r}.")
         check_choice("recon", self.recon, RECON_CHOICES)
+        check_choice("device", self.device, DEVICES)
+        check_choice("precision", self.precision, PRECISIONS)
 
     def _config(self, X: np.ndarray) -> ModelConfig:
         is_image = X.ndim == 4
@@ -188,28 +201,33 @@ class Autoencoder(TransformerMixin, BaseEstimator):
 
     # -- fit / transform -------------------------------------------------------------------------
     def fit(self, X, y=None, callback: Callable[[EpochReport], None] | None = None,
-            cancel: threading.Event | None = None) -> Autoencoder:
+            cancel: threading.Event | None = None, dist: Context | None = None) -> Autoencoder:
         """Train on X (a Dataset or array). callback(EpochReport) hears every epoch; setting `cancel`
         stops within one batch and keeps the best weights so far. Divergence keeps the last good weights
-        and is reported in result_ (status 'diverged'), not raised."""
+        and is reported in result_ (status 'diverged'), not raised. The data stays on the CPU; batches
+        move to the device as they are used.
+
+        dist: this process's part of a torchrun run (aecore.distributed.start), whose device it trains
+        on; every rank fits the same data with the same parameters and ends with the same model."""
         self._check_params()
         arr = as_array(X)
         if len(arr) < 2:
             raise DataError(f"An autoencoder needs at least 2 rows to train; got {len(arr)}.")
-        self.device_ = pick_device(self.device)
+        self.device_ = pick_device(self.device) if dist is None else dist.device
+        check_precision(self.precision, self.device_)
         self.config_ = self._config(arr)
         self.network_ = self._new_network()
         self.split_ = self._split(len(arr))
         self.input_shape_ = tuple(arr.shape[1:])
-        X_all = torch.from_numpy(arr).to(self.device_)
-        X_train = X_all[torch.from_numpy(self.split_["train"]).to(self.device_)]
-        X_val = X_all[torch.from_numpy(self.split_["val"]).to(self.device_)] if len(self.split_["val"]) else None
+        X_all = torch.from_numpy(arr)
+        X_train = X_all[torch.from_numpy(self.split_["train"])]
+        X_val = X_all[torch.from_numpy(self.split_["val"])] if len(self.split_["val"]) else None
         if self.pca_init:
             self.network_.start_at_pca(X_train)
         epochs = self.epochs or default_epochs(len(X_train), self.batch_size)
         settings = TrainSettings(epochs, self.batch_size, float(self.lr), float(self.weight_decay), self.patience,
-                                 self.max_seconds, self.seed)
-        self.history_, self.result_ = train(self.network_, X_train, X_val, settings, callback, cancel)
+                                 self.max_seconds, self.seed, self.precision)
+        self.history_, self.result_ = train(self.network_, X_train, X_val, settings, callback, cancel, dist)
         return self
 
     def _new_network(self) -> Network:
@@ -230,12 +248,12 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         if tuple(arr.shape[1:]) != tuple(self.input_shape_):
             raise DataError(f"The model expects rows of shape {tuple(self.input_shape_)}; got {tuple(arr.shape[1:])}. "
                             "Use data prepared the same way as the training data.")
-        return torch.from_numpy(arr).to(self.device_)
+        return torch.from_numpy(arr)  # stays on the CPU: batched moves it a chunk at a time
 
     def transform(self, X) -> np.ndarray:
         """Encode: (n, *shape) -> (n, latent_dim). A VAE gives the posterior mean."""
         net = self._check_fitted()
-        return batched(net.encode, self._tensor(X)).cpu().numpy()
+        return batched(net.encode, self._tensor(X), device=self.device_).numpy()
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode: (n, latent_dim) -> (n, *shape), in the model's feature space. One code of shape
@@ -249,17 +267,18 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         if Z.ndim not in (1, 2) or Z.shape[-1] != latent:  # never reshape a wrong width into more rows
             raise DataError(f"Codes must have shape (n, {latent}) or ({latent},) for this model; got {Z.shape}.")
         Z = Z.reshape(-1, latent)
-        return batched(net.decode, torch.from_numpy(Z).to(self.device_)).cpu().numpy()
+        return batched(net.decode, torch.from_numpy(Z), device=self.device_).numpy()
 
     def reconstruct(self, X) -> np.ndarray:
         net = self._check_fitted()
-        return batched(lambda x: net.decode(net.encode(x)), self._tensor(X)).cpu().numpy()
+        return batched(lambda x: net.decode(net.encode(x)), self._tensor(X), device=self.device_).numpy()
 
     def reconstruction_error(self, X) -> np.ndarray:
         """Mean squared error per row, over all features: the anomaly score."""
         net = self._check_fitted()
-        err = batched(lambda x: ((net.decode(net.encode(x)) - x) ** 2).flatten(1).mean(1), self._tensor(X))
-        return err.cpu().numpy().astype(np.float64)
+        err = batched(lambda x: ((net.decode(net.encode(x)) - x) ** 2).flatten(1).mean(1), self._tensor(X),
+                      device=self.device_)
+        return err.numpy().astype(np.float64)
 
     # -- VAE extras ------------------------------------------------------------------------------
     def _vae(self) -> Variational:
@@ -277,7 +296,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     def kl_per_dim(self, X) -> np.ndarray:
         """Mean KL divergence of each latent dimension over X (nats): near 0 means an unused dimension."""
         net = self._vae()
-        return batched(net.kl_per_dim, self._tensor(X)).mean(0).cpu().numpy().astype(np.float64)
+        return batched(net.kl_per_dim, self._tensor(X), device=self.device_).mean(0).numpy().astype(np.float64)
 
     @property
     def is_variational(self) -> bool:

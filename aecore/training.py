@@ -2,11 +2,15 @@
 Event checked every batch, and divergence detection that keeps the last good weights.
 
 It reports through a callback and never prints. A DataLoader was measured ~1.2x slower than slicing
-a tensor that already holds the data, so batches are index slices of one tensor."""
+a tensor that already holds the data, so batches are index slices of one tensor. The data stays on the
+CPU: on the CPU a batch is that index slice, as always; for a GPU only the rows in use move, a batch at a
+time, through a pinned buffer (`rows_on`). Under torchrun (`dist`, aecore.distributed) each rank trains
+on its part of every global batch inside DistributedDataParallel; without it nothing of that runs."""
 from __future__ import annotations
 
 import copy
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -14,12 +18,30 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 import torch
+from torch import nn
 
+from .distributed import (
+    TEST_SHARD_LOG_ENV,
+    Context,
+    all_reduce_sum,
+    from_main,
+    log_shard,
+    rank_seed,
+    shard,
+    shard_range,
+)
+from .errors import ConfigError
 from .networks import Network
 
 EVAL_BATCH = 4096        # rows per forward pass outside training: bounded memory at any data size
 MIN_IMPROVEMENT = 1e-4   # a validation loss must beat the best by this share to count as better
 EVAL_SEED = 0            # the validation pass's noise (VAE sampling, denoising corruption), the same each epoch
+# fp32: every step in float32, as always. bf16 / fp16: mixed precision (the forward pass under
+# torch.autocast; fp16 with a GradScaler), CUDA only. fp32 is the default: these networks are small, so
+# a GPU step is bound by kernel launches more than by arithmetic, and the figures (validation loss, the
+# PCA comparison) stay the same on any device. Evaluation, transform and decoding are always float32.
+PRECISIONS = ("fp32", "bf16", "fp16")
+AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class TrainStatus(StrEnum):
@@ -75,29 +97,101 @@ class TrainSettings:
     patience: int = 20          # epochs without validation improvement before stopping
     max_seconds: float | None = None
     seed: int = 0
+    precision: str = "fp32"     # one of PRECISIONS
 
 
-def batched(fn: Callable, X: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
-    """Apply fn to X in chunks without gradients (bounded memory at 100k rows)."""
+def check_precision(precision: str, device: torch.device) -> None:
+    """Mixed precision is for GPUs: asked for on the CPU it is an error, not silently ignored."""
+    if precision != "fp32" and device.type != "cuda":
+        raise ConfigError(f"precision '{precision}' (mixed precision) needs a CUDA GPU; this model trains on the "
+                          f"{device.type.upper()}. Use precision 'fp32', or device 'cuda' on a machine with a GPU.")
+
+
+def device_of(net: nn.Module) -> torch.device:
+    return next(net.parameters()).device
+
+
+class PinnedRows:
+    """Rows of a CPU tensor copied to a GPU through one pinned (page-locked) buffer of max_rows rows:
+    gathered there, then copied asynchronously, so the copy can overlap the GPU's work on the batch
+    before. The buffer is refilled only once the previous copy has finished (a CUDA event)."""
+
+    def __init__(self, X: torch.Tensor, device: torch.device, max_rows: int):
+        self.X, self.device = X, device
+        self.buffer = torch.empty((max(1, min(max_rows, len(X))), *X.shape[1:]), dtype=X.dtype, pin_memory=True)
+        self.copied: torch.cuda.Event | None = None
+
+    def __call__(self, rows: torch.Tensor | slice) -> torch.Tensor:
+        if self.copied is not None:
+            self.copied.synchronize()
+        if isinstance(rows, slice):
+            source = self.X[rows]
+            staged = self.buffer[: len(source)]
+            staged.copy_(source)
+        else:
+            staged = self.buffer[: len(rows)]
+            torch.index_select(self.X, 0, rows, out=staged)
+        xb = staged.to(self.device, non_blocking=True)
+        self.copied = torch.cuda.Event()
+        self.copied.record()
+        return xb
+
+
+def rows_on(X: torch.Tensor, device: torch.device, max_rows: int) -> Callable[[torch.Tensor | slice], torch.Tensor]:
+    """rows -> X[rows] on `device` (rows: indices or a slice of at most max_rows). X stays where it is and
+    only the rows in use move. Where X already is on `device` (training on the CPU), this is X's own
+    indexing: the index slices of one tensor the loop has always used, nothing added."""
+    if X.device == device:
+        return X.__getitem__
+    if device.type == "cuda":
+        return PinnedRows(X, device, max_rows)
+    return lambda rows: X[rows].to(device)
+
+
+def batched(fn: Callable, X: torch.Tensor, batch: int = EVAL_BATCH,
+            device: torch.device | str | None = None) -> torch.Tensor:
+    """Apply fn to X in chunks without gradients (bounded memory at 100k rows). Each chunk moves to
+    `device` (default: where X is) as it is used, and the result comes back on the CPU: a GPU holds one
+    chunk at a time, never the whole data."""
+    device = X.device if device is None else torch.device(device)
+    rows = rows_on(X, device, batch)
     with torch.no_grad():
-        return torch.cat([fn(X[i : i + batch]) for i in range(0, len(X), batch)]) if len(X) else fn(X)
+        if not len(X):
+            return fn(rows(slice(0, 0))).cpu()
+        return torch.cat([fn(rows(slice(i, i + batch))).cpu() for i in range(0, len(X), batch)])
+
+
+def evaluate_sums(net: Network, X: torch.Tensor, batch: int = EVAL_BATCH) -> tuple[float, float]:
+    """(objective, reconstruction MSE per element), each summed over X's rows: see evaluate."""
+    net.eval()
+    loss_sum, mse_sum = 0.0, 0.0
+    training_generator = net.generator
+    device = device_of(net)
+    net.generator = torch.Generator(device=device).manual_seed(EVAL_SEED)
+    rows = rows_on(X, device, batch)
+    with torch.no_grad():
+        for i in range(0, len(X), batch):
+            xb = rows(slice(i, i + batch))
+            loss_sum += float(net.loss(xb)["loss"]) * len(xb)
+            mse_sum += float(((net.decode(net.encode(xb)) - xb) ** 2).mean()) * len(xb)
+    net.generator = training_generator
+    net.train()
+    return loss_sum, mse_sum
 
 
 def evaluate(net: Network, X: torch.Tensor, batch: int = EVAL_BATCH) -> tuple[float, float]:
     """(mean objective, mean reconstruction MSE per element) over X, in eval mode with the same noise
     every time (a generator of its own, seeded EVAL_SEED), so the stochastic objectives (VAE, denoising)
-    give a repeatable figure; the training run's generator is put back afterwards."""
-    net.eval()
-    loss_sum, mse_sum = 0.0, 0.0
-    training_generator = net.generator
-    net.generator = torch.Generator(device=X.device).manual_seed(EVAL_SEED)
-    with torch.no_grad():
-        for i in range(0, len(X), batch):
-            xb = X[i : i + batch]
-            loss_sum += float(net.loss(xb)["loss"]) * len(xb)
-            mse_sum += float(((net.decode(net.encode(xb)) - xb) ** 2).mean()) * len(xb)
-    net.generator = training_generator
-    net.train()
+    give a repeatable figure; the training run's generator is put back afterwards. X may stay on the
+    CPU: it moves to the network's device a chunk at a time."""
+    loss_sum, mse_sum = evaluate_sums(net, X, batch)
+    return loss_sum / len(X), mse_sum / len(X)
+
+
+def evaluate_shared(net: Network, X: torch.Tensor, ctx: Context) -> tuple[float, float]:
+    """evaluate over all ranks: each takes its contiguous part of X, the sums are all-reduced."""
+    loss_sum, mse_sum = evaluate_sums(net, X[shard_range(len(X), ctx.rank, ctx.world_size)])
+    loss_sum, mse_sum = all_reduce_sum(ctx, [loss_sum, mse_sum])
     return loss_sum / len(X), mse_sum / len(X)
 
 
@@ -136,27 +230,113 @@ class EpochOutcome:
     status: TrainStatus | None = None  # CANCELLED or DIVERGED when the epoch ended early
 
 
-def run_epoch(net: Network, X: torch.Tensor, order: torch.Tensor, batch_size: int, opt, sched,
-              cancel: threading.Event | None) -> EpochOutcome:
-    """One pass over X in the given row order; stops at a cancel request or a non-finite loss."""
+class Mixed:
+    """Mixed precision on a GPU: the loss computed under torch.autocast (bf16 or fp16), and for fp16 a
+    GradScaler, whose scaling keeps small gradients from underflowing fp16's narrow range (bf16 has
+    float32's range and needs none). fp32 runs use no Mixed at all (None), so their step is unchanged."""
+
+    def __init__(self, precision: str, device: torch.device):
+        self.dtype, self.device_type = AMP_DTYPES[precision], device.type
+        self.scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
+
+    def loss(self, objective: Callable, xb: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.device_type, dtype=self.dtype):
+            return objective(xb)["loss"].float()
+
+    def update(self, loss: torch.Tensor, opt) -> None:
+        if self.scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
+
+
+def run_epoch(net: Network, rows: Callable, n: int, order: torch.Tensor, batch_size: int, opt, sched,
+              cancel: threading.Event | None, mixed: Mixed | None = None) -> EpochOutcome:
+    """One pass over the n rows in the given order (rows: indices -> a batch on the network's device);
+    stops at a cancel request or a non-finite loss."""
     out = EpochOutcome()
-    for i in range(0, len(X), batch_size):
+    for i in range(0, n, batch_size):
         if cancel is not None and cancel.is_set():
             out.status = TrainStatus.CANCELLED
             return out
-        xb = X[order[i : i + batch_size]]
-        loss = net.loss(xb)["loss"]
+        xb = rows(order[i : i + batch_size])
+        loss = net.loss(xb)["loss"] if mixed is None else mixed.loss(net.loss, xb)
         value = loss.item()
         if not math.isfinite(value):
             out.status = TrainStatus.DIVERGED
             return out
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if mixed is None:
+            loss.backward()
+            opt.step()
+        else:
+            mixed.update(loss, opt)
         sched.step()
         out.loss_sum += value * len(xb)
         out.seen += len(xb)
     return out
+
+
+class LossOf(nn.Module):
+    """A network's objective as a module's forward, for DistributedDataParallel, which averages the
+    gradients of what its forward computed."""
+
+    def __init__(self, net: Network):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> dict:
+        return self.net.loss(x)
+
+
+def run_epoch_shared(model: nn.Module, rows: Callable, n: int, order: torch.Tensor, batch_size: int, opt, sched,
+                     cancel: threading.Event | None, mixed: Mixed | None, ctx: Context,
+                     log: list | None = None) -> EpochOutcome:
+    """run_epoch on one rank of a distributed run (model: LossOf(net) inside DistributedDataParallel).
+    Every global batch (the same rows on every rank: the same seeded order) is split into the ranks'
+    parts; this rank's loss is weighted by its share of the batch, so DDP's average of the gradients is
+    the gradient of the whole batch's mean loss, the step a single process takes. The batch's loss
+    (summed over the ranks) and any cancel request are all-reduced before the update, so every rank
+    stops at the same batch and the epoch's loss is the whole batch's. `log` collects this rank's rows."""
+    out = EpochOutcome()
+    for i in range(0, n, batch_size):
+        batch = order[i : i + batch_size]
+        part = shard(batch, ctx.rank, ctx.world_size)
+        weight = len(part) * ctx.world_size / len(batch)
+        if len(part) == 0:  # fewer rows than ranks: one row at weight 0 keeps this rank in the all-reduce
+            part, weight = batch[:1], 0.0
+        elif log is not None:
+            log.append(part)
+        xb = rows(part)
+        loss = model(xb)["loss"] if mixed is None else mixed.loss(model, xb)
+        cancelled = cancel is not None and cancel.is_set()
+        total, stop = all_reduce_sum(ctx, [loss.item() * len(part) * (weight > 0), float(cancelled)])
+        if stop:
+            out.status = TrainStatus.CANCELLED
+            return out
+        if not math.isfinite(total):
+            out.status = TrainStatus.DIVERGED
+            return out
+        opt.zero_grad(set_to_none=True)
+        if mixed is None:
+            (loss * weight).backward()
+            opt.step()
+        else:
+            mixed.update(loss * weight, opt)
+        sched.step()
+        out.loss_sum += total
+        out.seen += len(batch)
+    return out
+
+
+def distributed_model(net: Network, ctx: Context) -> nn.Module:
+    from torch.nn.parallel import DistributedDataParallel
+
+    device = device_of(net)
+    return DistributedDataParallel(LossOf(net), device_ids=[device.index] if device.type == "cuda" else None)
 
 
 @dataclass
@@ -189,13 +369,23 @@ def result_message(run: Run, best_epoch: int) -> str:
 
 def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, settings: TrainSettings,
           callback: Callable[[EpochReport], None] | None = None,
-          cancel: threading.Event | None = None) -> tuple[list[dict], TrainResult]:
+          cancel: threading.Event | None = None, dist: Context | None = None) -> tuple[list[dict], TrainResult]:
     """Train net in place. Returns (history, result); net ends with the best weights seen
-    (by validation loss, else by training loss), or the last good ones after a divergence."""
+    (by validation loss, else by training loss), or the last good ones after a divergence.
+
+    X_train and X_val may stay on the CPU whatever the network's device: batches move as they are used.
+    dist: this process's part of a torchrun run (aecore.distributed); every rank calls train with the
+    same data and settings, and every rank ends with the same weights, history and result."""
+    device = device_of(net)
+    check_precision(settings.precision, device)
     gen = torch.Generator().manual_seed(settings.seed)  # the row order; the noise below: nothing process-wide
-    net.generator = torch.Generator(device=X_train.device).manual_seed(settings.seed)
+    net.generator = torch.Generator(device=device).manual_seed(rank_seed(settings.seed, dist))
     opt = torch.optim.Adam(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     n, bs = len(X_train), min(settings.batch_size, len(X_train))
+    rows = rows_on(X_train, device, bs)
+    mixed = Mixed(settings.precision, device) if settings.precision != "fp32" else None
+    model = distributed_model(net, dist) if dist is not None else net
+    shard_log = [] if dist is not None and os.environ.get(TEST_SHARD_LOG_ENV) else None
     steps_per_epoch = math.ceil(n / bs)
     run = Run(settings, planned=settings.epochs)  # re-planned each epoch under a time limit
     # Cosine decay to 5% of the initial rate over the planned steps: the last epochs polish instead
@@ -208,7 +398,13 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     while run.epoch < run.planned:
         run.epoch += 1
         order = torch.randperm(n, generator=gen).to(X_train.device)
-        outcome = run_epoch(net, X_train, order, bs, opt, sched, cancel)
+        if dist is None:
+            outcome = run_epoch(net, rows, n, order, bs, opt, sched, cancel, mixed)
+        else:
+            log = shard_log if run.epoch == 1 else None
+            outcome = run_epoch_shared(model, rows, n, order, bs, opt, sched, cancel, mixed, dist, log)
+            if log is not None:
+                log_shard(dist, log, n)
         if outcome.status == TrainStatus.DIVERGED:
             run.status, run.diverged_in = TrainStatus.DIVERGED, "the loss"
             break
@@ -216,13 +412,23 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
             run.status = outcome.status or run.status
             break
         train_loss = outcome.loss_sum / outcome.seen
-        val_loss, val_mse = evaluate(net, X_val) if has_val else (None, None)
+        elapsed = None
+        if dist is None:
+            val_loss, val_mse = evaluate(net, X_val) if has_val else (None, None)
+        else:
+            val_loss, val_mse = evaluate_shared(net, X_val, dist) if has_val else (math.nan, math.nan)
+            # rank 0's figures and clock on every rank: early stopping, divergence and the time limit
+            # are then decided from the same numbers everywhere
+            train_loss, val_loss, val_mse, elapsed = from_main(
+                dist, [train_loss, val_loss, val_mse, time.perf_counter() - start])
+            val_loss, val_mse = (val_loss, val_mse) if has_val else (None, None)
         score = val_loss if val_loss is not None else train_loss
         if not math.isfinite(score):
             run.status, run.diverged_in = TrainStatus.DIVERGED, "the validation loss"
             break
         best.offer(net, score, run.epoch)
-        elapsed = time.perf_counter() - start
+        if elapsed is None:
+            elapsed = time.perf_counter() - start
         if settings.max_seconds:
             run.planned = fit_in_time(settings.epochs, run.epoch, elapsed, settings.max_seconds)
         pace = run.epoch * n / elapsed if outcome.status is None else outcome.seen / max(elapsed, 1e-9)

@@ -166,3 +166,33 @@ def test_subprocess_error_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert proc.stderr.startswith("error: This is not a usable model bundle")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a GPU")
+def test_error_cuda_without_a_gpu(tmp_path):
+    assert_one_line_error(*run("train", WINE, "--device", "cuda", "--out", tmp_path / "m.aebundle"),
+                          "device 'cuda' was asked for, but PyTorch sees no GPU")
+    assert not (tmp_path / "m.aebundle").exists()
+
+
+def test_error_mixed_precision_on_the_cpu(tmp_path):
+    assert_one_line_error(*run("train", WINE, "--device", "cpu", "--precision", "bf16", "--epochs", "1",
+                               "--out", tmp_path / "m.aebundle"), "needs a CUDA GPU", after_progress=True)
+
+
+def test_device_choices_come_from_the_estimator(capsys):
+    from aecore.estimator import DEVICES
+
+    assert DEVICES == ("auto", "cpu", "cuda")
+    with pytest.raises(SystemExit):
+        main(["train", str(WINE), "--device", "tpu", "--out", "x"])
+    assert "invalid choice: 'tpu'" in capsys.readouterr().err
+
+
+def test_train_on_the_cpu_with_a_batch_size(tmp_path):
+    path = tmp_path / "m.aebundle"
+    code, out, err = run("train", WINE, "--device", "cpu", "--batch-size", "50", "--epochs", "2",
+                         "--projection", "none", "--out", path)
+    assert code == 0, err
+    model = load_bundle(path).model
+    assert model.batch_size == 50 and model.device == "cpu" and model.precision == "fp32"

@@ -6,6 +6,7 @@ import inspect
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from aecore import Autoencoder, ConfigError, DataError, images_from_array, interpolate, model_names, table_dataset
 from aecore.estimator import default_epochs, default_latent
@@ -193,6 +194,9 @@ def test_conv_on_a_table(table_X, fast):
     ({"noise": "salt"}, "Unknown noise 'salt'. Choose one of: gaussian, masking"),
     ({"recon": "l1"}, "Unknown recon 'l1'. Choose one of: auto, mse, bce"),
     ({"recon": "bce"}, "recon='bce' needs images"),
+    ({"device": "tpu"}, "Unknown device 'tpu'. Choose one of: auto, cpu, cuda"),
+    ({"precision": "fp8"}, "Unknown precision 'fp8'. Choose one of: fp32, bf16, fp16"),
+    ({"precision": "bf16", "device": "cpu"}, "precision 'bf16' \\(mixed precision\\) needs a CUDA GPU"),
 ])
 def test_bad_params(params, fragment, table_X, fast):
     with pytest.raises(ConfigError, match=fragment):
@@ -288,3 +292,47 @@ def test_images_from_dataset_round_trip(digit_images, fast):
     model = Autoencoder(**dict(fast, model="conv", hidden=[4, 8], epochs=1)).fit(ds)
     decoded = ds.decode_rows(model.inverse_transform(model.transform(ds)))
     assert decoded.shape == (30, 1, 8, 8) and decoded.min() >= 0 and decoded.max() <= 1
+
+
+# -- devices --------------------------------------------------------------------------------------------
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_a_gpu_is_one_clear_config_error(table_X, fast):
+    with pytest.raises(ConfigError) as info:
+        Autoencoder(**dict(fast, device="cuda")).fit(table_X)
+    assert "device 'cuda' was asked for, but PyTorch sees no GPU" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_device_and_precision_round_trip_through_params_clone_and_bundle(table_X, fast):
+    from sklearn.base import clone
+
+    from aecore.bundle import load_bundle, save_bundle
+
+    model = Autoencoder(**dict(fast, device="cpu", precision="fp32"))
+    assert clone(model.set_params(device="cuda", precision="bf16")).get_params()["device"] == "cuda"
+    model.set_params(device="cpu", precision="fp32").fit(table_X)
+    assert model.device_ == torch.device("cpu")
+    loaded = load_bundle(save_bundle(None, model)).model
+    assert loaded.get_params()["device"] == "cpu" and loaded.get_params()["precision"] == "fp32"
+    assert np.array_equal(loaded.transform(table_X), model.transform(table_X))
+
+
+def test_results_come_back_on_the_cpu_chunk_by_chunk(fitted, table_X, monkeypatch):
+    """transform, reconstruct, reconstruction_error and inverse_transform hand the network one chunk at
+    a time on the model's device (here a spy device: the CPU) and return NumPy arrays."""
+    from aecore import estimator
+
+    chunks = []
+    real = estimator.batched
+
+    def spy(fn, X, batch=estimator.batched.__defaults__[0], device=None):
+        chunks.append((len(X), batch, device))
+        return real(fn, X, batch=3, device=device)
+
+    monkeypatch.setattr(estimator, "batched", spy)
+    codes = fitted.transform(table_X)
+    assert np.allclose(codes, real(fitted.network_.encode, torch.from_numpy(table_X)).numpy(), atol=1e-6)
+    fitted.reconstruct(table_X[:5])
+    fitted.reconstruction_error(table_X[:5])
+    fitted.inverse_transform(codes[:5])
+    assert [c[2] for c in chunks] == [fitted.device_] * 4  # always told the device: the data stays on the CPU

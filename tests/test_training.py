@@ -202,3 +202,51 @@ def test_batched():
     X = torch.arange(10.0).reshape(10, 1)
     assert torch.equal(batched(lambda x: x * 2, X, batch=3), X * 2)
     assert batched(lambda x: x * 2, X[:0]).shape == (0, 1)
+
+
+def test_batched_moves_one_chunk_at_a_time_and_returns_cpu_results():
+    """Chunks go to the device as they are used (the meta device stands in for a GPU: it records
+    shapes, holds no data), and what fn returns comes back on the CPU."""
+    X = torch.arange(10.0).reshape(10, 1)
+    seen = []
+
+    def fn(x):
+        seen.append((x.device.type, len(x)))
+        return torch.zeros(len(x), 2)  # a CPU result, as a GPU's would be before .cpu()
+
+    out = batched(fn, X, batch=4, device="meta")
+    assert seen == [("meta", 4), ("meta", 4), ("meta", 2)] and X.device.type == "cpu"
+    assert out.shape == (10, 2) and out.device.type == "cpu"
+    assert batched(fn, X[:0], device="meta").shape == (0, 2)
+
+
+def test_rows_on_the_data_s_own_device_is_plain_indexing():
+    """On the CPU a batch is an index slice of the one tensor, as before: nothing is copied or moved."""
+    from aecore.training import rows_on
+
+    X = torch.arange(12.0).reshape(6, 2)
+    rows = rows_on(X, torch.device("cpu"), 4)
+    assert rows == X.__getitem__
+    idx = torch.tensor([4, 0])
+    assert torch.equal(rows(idx), X[idx]) and rows(slice(2, 4)).data_ptr() == X[2:4].data_ptr()
+    moved = rows_on(X, torch.device("meta"), 4)(idx)
+    assert moved.device.type == "meta" and moved.shape == (2, 2)
+
+
+def test_training_keeps_the_data_where_it_is(table_X):
+    """The trainer moves batches, never the data: X_train and X_val are the tensors passed in."""
+    net = build_network(ModelConfig("dense", "plain", [6], 2, [16]))
+    X = torch.from_numpy(table_X)
+    X_train, X_val = X[:100], X[100:]
+    ptrs = (X_train.data_ptr(), X_val.data_ptr())
+    train(net, X_train, X_val, TrainSettings(epochs=2, batch_size=32))
+    assert (X_train.data_ptr(), X_val.data_ptr()) == ptrs and X_train.device.type == "cpu"
+
+
+def test_mixed_precision_is_refused_on_the_cpu():
+    from aecore import ConfigError
+
+    net = build_network(ModelConfig("dense", "plain", [6], 2, [16]))
+    X = torch.randn(20, 6)
+    with pytest.raises(ConfigError, match="needs a CUDA GPU"):
+        train(net, X, None, TrainSettings(epochs=1, precision="fp16"))
