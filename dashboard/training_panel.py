@@ -5,6 +5,7 @@ import streamlit as st
 
 from aecore import Autoencoder, Dataset, describe_model, model_choices
 from aecore.errors import AecoreError
+from aecore.estimator import DEVICES
 from aecore.models import adapt_model
 
 from .jobs import JobPhase, TrainingJob
@@ -20,7 +21,8 @@ ESTIMATOR = Autoencoder().get_params()  # the engine's defaults: the one source 
 # "default layers", which the estimator spells None.
 PARAMS = {"train_model": "model", "train_latent": "latent_dim", "train_epochs": "epochs", "train_batch": "batch_size",
           "train_lr": "lr", "train_hidden": "hidden", "train_noise": "noise", "train_noise_level": "noise_level",
-          "train_sparsity": "sparsity", "train_beta": "beta", "train_seed": "seed", "train_seconds": "max_seconds"}
+          "train_sparsity": "sparsity", "train_beta": "beta", "train_seed": "seed", "train_seconds": "max_seconds",
+          "train_device": "device"}
 UI_DEFAULTS = {"train_latent": AUTO, "train_epochs": 0, "train_hidden": "", "train_seconds": APP_TIME_LIMIT_S}
 DEFAULTS = {key: UI_DEFAULTS.get(key, ESTIMATOR[param]) for key, param in PARAMS.items()} | {"train_projection": "umap"}
 
@@ -123,6 +125,9 @@ def train_settings() -> None:
         st.select_slider("Sparsity weight (sparse)", [1e-4, 1e-3, 1e-2, 1e-1], key="train_sparsity")
         st.select_slider("KL weight β (VAE)", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0], key="train_beta")
         st.number_input("Seed", 0, 2**31 - 1, key="train_seed")
+        st.selectbox("Device", DEVICES, key="train_device",
+                     help="Where training runs. auto: the GPU when PyTorch sees one, else the CPU; "
+                          "cuda without a GPU stops with an error.")
         st.radio("Map", ["umap", "pca"], key="train_projection", horizontal=True,
                  format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
     name = target_name(ws)
