@@ -253,8 +253,8 @@ class NeighbourBlend:
         return ((w[:, None] * self.target[idx]).sum(0) / w.sum()).astype(np.float32), float(d[0] / self.spacing)
 
     def many(self, points) -> np.ndarray:
-        """(m, a) points -> (m, b) blended targets, vectorised."""
-        d, idx = self.tree.query(np.asarray(points, dtype=np.float64), k=self.k)
+        """(m, a) points -> (m, b) blended targets, vectorised (the KD-tree query on every core)."""
+        d, idx = self.tree.query(np.asarray(points, dtype=np.float64), k=self.k, workers=-1)
         d, idx = d.reshape(len(d), -1), idx.reshape(len(idx), -1)
         w = 1.0 / np.maximum(d, ON_POINT) ** self.power
         return ((w[..., None] * self.target[idx]).sum(1) / w.sum(1, keepdims=True)).astype(np.float32)
