@@ -41,6 +41,7 @@ REGISTRY: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("projection", "projection", "7. Projection cost: UMAP vs PCA from 1k to 100k rows"),
     Benchmark("scale", "scale", "10. The map at scale: 100k, 300k and 1M rows by stage, sampled UMAP vs full"),
     Benchmark("watch", "watch", "9. Watching training: the live map's cost (with vs without, one run)"),
+    Benchmark("distributed", "distributed", "11. Training under torchrun: 2 processes vs 1 on the CPU"),
     # Browser benchmarks (headless Chromium against `streamlit run app.py`): opt-in with --only.
     Benchmark("first_map", "first_map", "4. Time to first map in the dashboard", default=False, smoke=False),
     Benchmark("click", "click", "5. Click latency in the dashboard", default=False, smoke=False),
