@@ -73,6 +73,11 @@ def start(device: torch.device, environ: Mapping[str, str] | None = None) -> Con
     if ctx is None:
         return None
     if device.type == "cuda":
+        if ctx.local_rank >= torch.cuda.device_count():
+            from .errors import ConfigError
+            raise ConfigError(f"Process {ctx.local_rank} on this machine needs GPU cuda:{ctx.local_rank}, but it has "
+                              f"{torch.cuda.device_count()}: start at most that many processes per machine "
+                              "(torchrun --nproc_per_node).")
         device = torch.device("cuda", ctx.local_rank)
         torch.cuda.set_device(device)
     ctx = Context(ctx.rank, ctx.world_size, ctx.local_rank, device)

@@ -105,6 +105,9 @@ def check_precision(precision: str, device: torch.device) -> None:
     if precision != "fp32" and device.type != "cuda":
         raise ConfigError(f"precision '{precision}' (mixed precision) needs a CUDA GPU; this model trains on the "
                           f"{device.type.upper()}. Use precision 'fp32', or device 'cuda' on a machine with a GPU.")
+    if precision == "bf16" and not torch.cuda.is_bf16_supported():
+        raise ConfigError("precision 'bf16' needs a GPU with bfloat16 support (NVIDIA Ampere or newer); "
+                          "use 'fp16' or 'fp32' on this one.")
 
 
 def device_of(net: nn.Module) -> torch.device:

@@ -68,6 +68,13 @@ def test_start_outside_torchrun_does_nothing():
     assert not torch.distributed.is_initialized()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_more_gpu_processes_than_gpus_is_a_config_error():
+    with pytest.raises(ConfigError, match="--nproc_per_node"):
+        start(torch.device("cuda"), environ={"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"})
+    assert not torch.distributed.is_initialized()
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 128, 359])
 @pytest.mark.parametrize("world", [1, 2, 3, 8])
 def test_shards_are_disjoint_cover_everything_and_differ_by_at_most_one(n, world):
