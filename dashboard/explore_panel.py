@@ -15,8 +15,8 @@ from aecore.errors import AecoreError
 from aecore.projection import NeighbourBlend
 from aecore.search import find_rows
 
-from . import timing
-from .figures import ERROR_COLUMN, GRID_ID, Overlay, colouring, map_figure, with_overlays
+from . import big_map, timing
+from .figures import ERROR_COLUMN, GRID_ID, Overlay, colouring, drawn_rows, map_figure, with_overlays
 from .state import Highlight, Pick, Workspace, get_ws
 from .views import compression, denoise, neighbours, new_data, reconstruction, selection, traversal, walk
 
@@ -48,6 +48,11 @@ def apply_selection(ws: Workspace, event) -> bool:
         return False
     rows = [i for i in (point_id(p) for p in points) if i is not None and i != GRID_ID]
     multi = bool(selection.get("box") or selection.get("lasso")) or len(points) > 1
+    shapes = big_map.geometry(selection)
+    if multi and shapes and ws.exploration is not None and big_map.sampled(ws.dataset.n):
+        # The browser holds a sample: the box or lasso selects from every row, here.
+        ws.selection = rows_inside(ws, shapes)
+        return True
     if multi:  # training rows only: new data placed on the map is not part of the data's selection
         rows = [r for r in rows if ws.dataset is None or r < ws.dataset.n]
         ws.selection = np.unique(np.asarray(rows, dtype=np.int64)) if rows else None
@@ -58,6 +63,15 @@ def apply_selection(ws: Workspace, event) -> bool:
     else:
         ws.pick = Pick(x=float(points[0]["x"]), y=float(points[0]["y"]))
     return True
+
+
+def rows_inside(ws: Workspace, shapes: list) -> np.ndarray | None:
+    """Every row inside the selection's shapes (None when none is), computed once per shape: a fragment
+    rerun hands the same selection back."""
+    xy = ws.exploration.xy
+    order = ws.cached("y order", lambda: big_map.y_order(xy))
+    rows = ws.cached(("rows inside", repr(shapes)), lambda: big_map.rows_in(xy, shapes, order))
+    return rows if len(rows) else None
 
 
 def map_key(ws: Workspace) -> str:
@@ -136,6 +150,9 @@ def map_panel() -> None:
         st.caption(note)
     fig = ws.cached(("map", colour_by),
                     lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label))
+    rows, drawn = drawn_rows(fig)
+    if drawn < rows:
+        st.caption(big_map.describe(rows, drawn))
     drawn = overlays(ws)
     if drawn:
         fig = with_overlays(fig, drawn, ws.dataset.n)

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 import colorcet
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from aecore.dataset import MISSING, category_values
+
+from . import big_map
 
 GRID = 61            # invisible grid points per side: any click on empty space lands on one
 GRID_ID = -1         # customdata of grid points (data points carry their row id >= 0)
@@ -29,6 +32,10 @@ SCALE_PERCENTILES = (1.0, 99.0)
 # Marker size by point count: big enough to click when few, small enough not to blot each other out.
 POINT_SIZES = ((2_000, 7), (20_000, 5), (float("inf"), 3))
 HIGHLIGHT_COLOUR = "#e41a1c"
+# A big map's sample points are half transparent, so the density image of every row shows between and
+# under them (the sample is ~10% of a million rows).
+SAMPLE_OPACITY = 0.5
+VIRIDIS = plotly.colors.sequential.Viridis  # the traces' colour scale, for the density image too
 ERROR_COLUMN = "reconstruction error"
 
 
@@ -79,10 +86,9 @@ def point_size(n: int) -> int:
 def grid_trace(xy: np.ndarray) -> go.Scattergl:
     """An invisible lattice over the map (5% margin): clicking empty space selects its nearest node,
     which the selection style then shows as a cross."""
-    lo, hi = xy.min(0), xy.max(0)
-    pad = (hi - lo) * 0.05 + 1e-6
-    gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID, dtype=np.float32)
-    gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID, dtype=np.float32)
+    lo, hi = big_map.extent(xy)
+    gx = np.linspace(lo[0], hi[0], GRID, dtype=np.float32)
+    gy = np.linspace(lo[1], hi[1], GRID, dtype=np.float32)
     X, Y = np.meshgrid(gx, gy)
     return go.Scattergl(
         x=X.ravel(), y=Y.ravel(), mode="markers", name="decode here", showlegend=False,
@@ -94,14 +100,26 @@ def grid_trace(xy: np.ndarray) -> go.Scattergl:
         hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>")
 
 
-def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel) -> list[go.Scattergl]:
-    traces = []
+def category_colours(c: Colouring) -> tuple[dict[str, str], str | None]:
+    """Each kept category's colour, in legend order, and the name of the grey 'other' group (None when
+    every category has a colour)."""
+    colours = {cat: PALETTE[i % len(PALETTE)] if cat != MISSING else MISSING_COLOUR
+               for i, cat in enumerate(c.categories)}
     shown = set(c.categories)
-    groups = [(cat, c.values == cat, PALETTE[i % len(PALETTE)] if cat != MISSING else MISSING_COLOUR)
-              for i, cat in enumerate(c.categories)]
-    if len(shown) < len(set(c.values)):
-        others = ~np.isin(c.values, list(shown))
-        groups.append((f"other ({len(set(c.values[others])):,} values)", others, OTHER_COLOUR))
+    if len(shown) >= len(set(c.values)):
+        return colours, None
+    rest = len(set(c.values[~np.isin(c.values, list(shown))]))
+    return colours, f"other ({rest:,} values)"
+
+
+def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel) -> list[go.Scattergl]:
+    """One trace per category over the rows `ids` (every row, or a big map's sample)."""
+    traces = []
+    colours, other = category_colours(c)
+    values = c.values[ids]
+    groups = [(cat, values == cat, colour) for cat, colour in colours.items()]
+    if other is not None:
+        groups.append((other, ~np.isin(values, list(colours)), OTHER_COLOUR))
     for name, mask, colour in groups:
         rows = ids[mask]
         traces.append(go.Scattergl(
@@ -113,22 +131,32 @@ def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel
     return traces
 
 
-def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, hover_label) -> list[go.Scattergl]:
-    finite = np.isfinite(c.values)
-    lo, hi = np.percentile(c.values[finite], SCALE_PERCENTILES) if finite.any() else (0.0, 1.0)
+def scale_span(values: np.ndarray) -> tuple[float, float]:
+    """The colour scale's span: the 1st to 99th percentile of the finite values (of every row)."""
+    finite = np.isfinite(values)
+    lo, hi = np.percentile(values[finite], SCALE_PERCENTILES) if finite.any() else (0.0, 1.0)
     if hi <= lo:
-        lo, hi = float(np.min(c.values[finite], initial=0.0)), float(np.max(c.values[finite], initial=1.0))
+        lo, hi = float(np.min(values[finite], initial=0.0)), float(np.max(values[finite], initial=1.0))
+    return float(lo), float(hi)
+
+
+def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, hover_label) -> list[go.Scattergl]:
+    """One trace on a colour scale over the rows `ids` (missing values grey); the scale spans every row."""
+    lo, hi = scale_span(c.values)
+    values = c.values[ids]
+    finite = np.isfinite(values)
+    hover_label = None if hover_label is None else hover_label[ids]
     template = "row %{customdata}" + ("" if hover_label is None else "<br>%{text}")
     traces = [go.Scattergl(
-        x=xy[finite, 0], y=xy[finite, 1], mode="markers", name="rows", customdata=ids[finite],
+        x=xy[ids[finite], 0], y=xy[ids[finite], 1], mode="markers", name="rows", customdata=ids[finite],
         text=None if hover_label is None else hover_label[finite], selected=sel, unselected=unsel, showlegend=False,
-        marker=dict(size=size, opacity=0.8, color=c.values[finite].astype(np.float32), colorscale="Viridis",
+        marker=dict(size=size, opacity=0.8, color=values[finite].astype(np.float32), colorscale="Viridis",
                     cmin=float(lo), cmax=float(hi), showscale=True,
                     colorbar=dict(title=dict(text=f"{colour_by[:18]}<br><sub>1st–99th pct</sub>"), thickness=12)),
         hovertemplate=template + f"<br>{colour_by}: %{{marker.color:.4g}}<extra></extra>")]
     if not finite.all():
         traces.append(go.Scattergl(
-            x=xy[~finite, 0], y=xy[~finite, 1], mode="markers", name=MISSING, customdata=ids[~finite],
+            x=xy[ids[~finite], 0], y=xy[ids[~finite], 1], mode="markers", name=MISSING, customdata=ids[~finite],
             marker=dict(size=size, color=MISSING_COLOUR, opacity=0.8), selected=sel, unselected=unsel,
             hovertemplate=f"row %{{customdata}}<br>{colour_by}: {MISSING}<extra></extra>"))
     return traces
@@ -136,11 +164,14 @@ def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, h
 
 def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by: str, label: str | None,
                height: int = 560) -> go.Figure:
-    """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata."""
+    """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata.
+    Above big_map.SAMPLE_ABOVE rows the traces hold a seeded sample (big_map.sample_rows) over a
+    Datashader image of every row, coloured the same way; `drawn_rows(fig)` says which rows are drawn."""
     xy = np.asarray(xy, dtype=np.float32)
     n = len(xy)
-    size = point_size(n)
-    ids = np.arange(n, dtype=np.int32)
+    ids = big_map.sample_rows(errors) if big_map.sampled(n) else np.arange(n)
+    ids = ids.astype(np.int32)
+    size = point_size(len(ids))
     hover_label = category_values(meta[label]) if label and label in meta else None
     c = colouring(meta, errors, colour_by)
     sel = dict(marker=dict(size=size + 9, opacity=1.0))
@@ -151,7 +182,8 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
         traces = number_trace(xy, ids, c, colour_by, size, sel, unsel, hover_label)
     else:
         traces = [go.Scattergl(
-            x=xy[:, 0], y=xy[:, 1], mode="markers", name="rows", customdata=ids, text=hover_label,
+            x=xy[ids, 0], y=xy[ids, 1], mode="markers", name="rows", customdata=ids,
+            text=None if hover_label is None else hover_label[ids],
             marker=dict(size=size, opacity=0.8, color=PALETTE[0]), selected=sel, unselected=unsel, showlegend=False,
             hovertemplate="row %{customdata}" + ("" if hover_label is None else "<br>%{text}") + "<extra></extra>")]
     fig = go.Figure([grid_trace(xy), *traces])
@@ -162,8 +194,34 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
         legend=dict(itemsizing="constant", y=1.0, yanchor="top", x=1.01, xanchor="left",
                                          title=dict(text=f"{colour_by} ({len(c.categories)})" if c.categories else "")),
         xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
-        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None))
+        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
+        meta=dict(rows=n, drawn=len(ids)))
+    if len(ids) < n:
+        fig.add_layout_image(density(xy, c).layout_image())
+        for trace in fig.data[1:]:  # the density shows through: the sample marks rows, it does not paint over them
+            trace.marker.opacity = SAMPLE_OPACITY
     return fig
+
+
+def density(xy: np.ndarray, c: Colouring) -> big_map.DensityImage:
+    """Every row as a Datashader image, coloured as the traces are: by category, by the mean value on the
+    same scale, or a plain density."""
+    if c.kind == "category":
+        colours, other = category_colours(c)
+        values = c.values
+        if other is not None:
+            values = np.where(np.isin(values, list(colours)), values, other)
+            colours = {**colours, other: OTHER_COLOUR}
+        return big_map.density_image(xy, "category", values, colours)
+    if c.kind == "number":
+        return big_map.density_image(xy, "number", c.values, span=scale_span(c.values), cmap=VIRIDIS)
+    return big_map.density_image(xy, "none", colour=PALETTE[0])
+
+
+def drawn_rows(fig: go.Figure) -> tuple[int, int]:
+    """(rows on the map, rows drawn as points): equal unless the map is a sample over a density image."""
+    meta = fig.layout.meta or {}
+    return int(meta.get("rows", 0)), int(meta.get("drawn", 0))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from streamlit.elements.plotly_chart import PlotlyState
 
 from dashboard.explore_panel import apply_selection, map_key, point_id
 from dashboard.figures import GRID_ID
@@ -114,3 +115,61 @@ def test_apply_selection_rules():
     only_grid = {"selection": {"points": [{"x": 0, "y": 0, "customdata": GRID_ID}] * 2, "box": [{}]}}
     assert apply_selection(w, only_grid)
     assert w.selection is None
+
+
+# -- a big map: a sample in the browser, selections over every row on the server ---------------------------
+
+@pytest.fixture
+def big_app(monkeypatch, app):
+    """The digits map (1,797 rows) drawn as a big map: a 500-row sample over a density image."""
+    from dashboard import big_map
+
+    monkeypatch.setattr(big_map, "SAMPLE_ABOVE", 1_000)
+    monkeypatch.setattr(big_map, "MAP_SAMPLE", 500)
+    monkeypatch.setattr(big_map, "DENSITY_WIDTH", 120)
+    monkeypatch.setattr(big_map, "DENSITY_HEIGHT", 84)
+    w = ws(app)
+    w.cache = {}  # the first run's figure drew every row
+    app.run()
+    return app
+
+
+def with_shapes(points: list[dict], box=(), lasso=()) -> PlotlyState:
+    """A selection as Streamlit hands it back after a drag: the drawn points and the shapes' geometry."""
+    return PlotlyState(selection={"points": points, "point_indices": [p.get("point_index", 0) for p in points],
+                                  "box": list(box), "lasso": list(lasso)})
+
+
+def test_a_big_map_says_what_it_draws(big_app):
+    from tests.fixtures_ui import map_traces
+
+    assert "Showing a 500-row sample (the 50 highest-error rows, the rest at random) over a density image of all " \
+           "1,797 rows" in texts(big_app)
+    traces = map_traces(big_app)
+    assert sum(len(t["x"]) for t in traces[1:]) == 500
+
+
+def test_a_box_on_a_big_map_selects_every_row_inside_it(big_app):
+    w = ws(big_app)
+    xy = w.exploration.xy
+    lo, hi = np.percentile(xy, 20, axis=0), np.percentile(xy, 80, axis=0)
+    inside = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(1))
+    drawn = [data_point(big_app, int(r)) for r in inside[:3]]  # the browser reports only sampled points
+    box = [{"xref": "x", "yref": "y", "x": [float(lo[0]), float(hi[0])], "y": [float(hi[1]), float(lo[1])]}]
+    select(big_app, with_shapes(drawn, box=box))
+    assert w.selection is not None and np.array_equal(w.selection, inside)
+    assert f"{len(inside):,} rows selected" in texts(big_app)
+
+
+def test_a_lasso_on_a_big_map_selects_every_row_inside_it(big_app):
+    w = ws(big_app)
+    xy = w.exploration.xy
+    c = xy.mean(0)
+    r = 0.5 * xy.std(0)
+    t = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    xs, ys = c[0] + r[0] * np.cos(t), c[1] + r[1] * np.sin(t)
+    lasso = [{"xref": "x", "yref": "y", "x": xs.tolist(), "y": ys.tolist()}]
+    select(big_app, with_shapes([data_point(big_app, 0), data_point(big_app, 1)], lasso=lasso))
+    inside = np.flatnonzero(((xy - c) ** 2 / r**2).sum(1) < 0.99)  # well inside the 60-gon
+    assert w.selection is not None and set(inside) <= set(w.selection)
+    assert len(w.selection) < 1.1 * len(inside) + 5

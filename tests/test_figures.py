@@ -1,12 +1,26 @@
 """The map figure's colouring: many categories stay distinguishable, missing values are a category of
-their own, numeric scales are set by the bulk of the data, and a highlight rings rows on top."""
+their own, numeric scales are set by the bulk of the data, and a highlight rings rows on top. Big maps
+(dashboard.big_map, thresholds shrunk here): a seeded sample over a density image of every row, a figure
+whose size does not grow with the rows, and box/lasso geometry applied to every row."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.io as pio
+import pytest
 
 from aecore.dataset import MISSING
-from dashboard.figures import MAX_COLOURS, OTHER_COLOUR, PALETTE, colouring, map_figure, with_highlight
+from dashboard import big_map
+from dashboard.figures import (
+    ERROR_COLUMN,
+    MAX_COLOURS,
+    OTHER_COLOUR,
+    PALETTE,
+    colouring,
+    drawn_rows,
+    map_figure,
+    with_highlight,
+)
 
 
 def xy(n: int) -> np.ndarray:
@@ -60,3 +74,90 @@ def test_a_highlight_rings_rows_without_touching_the_cached_figure():
     ringed = with_highlight(base, xy(100), np.array([3, 5, 7]), "3 matches")
     assert len(ringed.data) == len(base.data) + 1 and list(ringed.data[-1].customdata) == [3, 5, 7]
     assert ringed.data[-1].name == "3 matches" and len(base.data) == 3
+
+
+# -- big maps ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def small_thresholds(monkeypatch):
+    """Maps above 1,000 rows draw a 300-row sample over a small density image."""
+    monkeypatch.setattr(big_map, "SAMPLE_ABOVE", 1_000)
+    monkeypatch.setattr(big_map, "MAP_SAMPLE", 300)
+    monkeypatch.setattr(big_map, "DENSITY_WIDTH", 120)
+    monkeypatch.setattr(big_map, "DENSITY_HEIGHT", 84)
+
+
+def drawn_ids(fig) -> np.ndarray:
+    return np.sort(np.concatenate([np.asarray(t.customdata) for t in fig.data[1:]]))
+
+
+def test_a_big_map_is_a_sample_over_a_density_image(small_thresholds):
+    n = 5_000
+    errors = np.random.default_rng(1).random(n)
+    meta = pd.DataFrame({"k": [f"c{i % 7}" for i in range(n)]})
+    fig = map_figure(xy(n), errors, meta, "k", "k")
+    assert drawn_rows(fig) == (n, 300)
+    ids = drawn_ids(fig)
+    assert len(ids) == 300 and len(np.unique(ids)) == 300, "each sampled row drawn once, by its row id"
+    top = np.argsort(-errors)[: int(300 * big_map.TOP_ERRORS_SHARE)]
+    assert set(top) <= set(ids), "the highest-error rows are always drawn"
+    assert len(fig.data) == 1 + 7, "the decode grid, then one trace per category, as on a small map"
+    (image,) = fig.layout.images
+    assert image.source.startswith("data:image/png;base64,") and image.layer == "below"
+    lo, hi = big_map.extent(xy(n))
+    assert image.x == pytest.approx(lo[0]) and image.y == pytest.approx(hi[1])
+    assert image.sizex == pytest.approx(hi[0] - lo[0]) and image.sizey == pytest.approx(hi[1] - lo[1])
+    again = map_figure(xy(n), errors, meta, "k", "k")
+    assert np.array_equal(drawn_ids(again), ids), "the sample is seeded: the same rows every time"
+
+
+def test_small_maps_draw_every_row_without_an_image(small_thresholds):
+    fig = map_figure(xy(1_000), np.zeros(1_000), pd.DataFrame({"k": ["a"] * 1_000}), "k", None)
+    assert drawn_rows(fig) == (1_000, 1_000) and not fig.layout.images
+    assert np.array_equal(drawn_ids(fig), np.arange(1_000))
+
+
+@pytest.mark.parametrize("colour_by", ["k", ERROR_COLUMN, "none"])
+def test_the_figure_sent_stays_bounded_as_rows_grow(small_thresholds, colour_by):
+    """The figure's JSON (what st.plotly_chart sends) is the sample, the grid and one image: 20x the rows
+    adds nothing but the image's few more filled pixels."""
+    sizes = {}
+    for n in (2_000, 40_000):
+        meta = pd.DataFrame({"k": [f"c{i % 5}" for i in range(n)]})
+        fig = map_figure(xy(n), np.random.default_rng(2).random(n), meta, colour_by, None)
+        assert sum(len(t.x) for t in fig.data[1:]) == 300
+        sizes[n] = len(pio.to_json(fig, validate=False))
+    assert sizes[40_000] < 1.5 * sizes[2_000]
+
+
+def brute_in_polygon(p: np.ndarray, xs, ys) -> np.ndarray:
+    inside = np.zeros(len(p), dtype=bool)
+    j = len(xs) - 1
+    for i in range(len(xs)):
+        if ys[i] != ys[j]:
+            cross = ((ys[i] > p[:, 1]) != (ys[j] > p[:, 1])) & (
+                p[:, 0] < (xs[j] - xs[i]) * (p[:, 1] - ys[i]) / (ys[j] - ys[i]) + xs[i])
+            inside ^= cross
+        j = i
+    return inside
+
+
+def test_a_lasso_selects_every_row_inside_it():
+    points = xy(20_000)
+    t = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    r = 1 + 0.4 * np.sin(5 * t)  # a star: concave, as a hand-drawn lasso is
+    xs, ys = r * np.cos(t), r * np.sin(t)
+    inside = big_map.in_polygon(points, xs, ys)
+    assert np.array_equal(inside, brute_in_polygon(points, xs, ys))
+    assert 0 < inside.sum() < len(points)
+    assert np.array_equal(big_map.in_polygon(points, xs, ys, big_map.y_order(points)), inside)
+    assert not big_map.in_polygon(points, [0, 1], [0, 1]).any(), "two vertices enclose nothing"
+
+
+def test_selection_geometry_over_every_row():
+    points = np.array([[0, 0], [1, 1], [2, 2], [5, 5], [0.5, 0.2]], dtype=np.float32)
+    box = {"box": [{"xref": "x", "yref": "y", "x": [1.5, -0.5], "y": [-1, 1.5]}], "lasso": []}
+    shapes = big_map.geometry(box)
+    assert list(big_map.rows_in(points, shapes)) == [0, 1, 4], "corners in either order"
+    lasso = {"lasso": [{"x": [4, 6, 6, 4], "y": [4, 4, 6, 6]}], "box": box["box"]}
+    assert list(big_map.rows_in(points, big_map.geometry(lasso))) == [0, 1, 3, 4], "shift-extended: a union"
+    assert big_map.geometry({"box": [{}], "lasso": [{"x": [0], "y": [0]}]}) == [], "degenerate shapes are ignored"
