@@ -27,10 +27,11 @@ from .common import ROOT, Config, heading, note
 DUPLICATE_SHARE = 0.15  # rows replaced by exact copies of other rows
 EVAL_ROWS = 5_000       # distinct codes scored (trustworthiness is O(n^2) in memory and time)
 SMOKE_EVAL_ROWS = 300
+SMOKE_SAMPLE_LIMIT = 500
 EVAL_NEIGHBOURS = 10    # neighbours compared by trustworthiness and map agreement
-CHILD_TIMEOUT_S = 900   # one size's child: a warm-up, a fit, a placement (1M rows ~3 min here)
+CHILD_TIMEOUT_S = 2_700  # the one child: compile, three sizes, the placements, the starts (~25 min at load 8)
 SPECTRAL_ROWS = 5_000   # near-duplicate codes for the start comparison: small, and still it stalls
-SPECTRAL_TIMEOUT_S = 180  # the spectral start gets this long (warm-up included) before it counts as stalled
+SPECTRAL_LIMIT_S = 120  # the spectral start gets this long (after the compile) before it counts as stalled
 MLP_EPOCHS = 30         # candidate (b): a code -> position network trained on the fitted sample
 MLP_HIDDEN = 128
 TRANSFORM_CHUNK = 50_000  # candidate (a): umap-learn's transform, this many codes per call
@@ -85,26 +86,25 @@ def mlp_place(known: np.ndarray, xy: np.ndarray, new: np.ndarray, seed: int, epo
     return (out * cs + cx).astype(np.float32)
 
 
-def child(mode: str, mnist_dir: str, n: int, limit: int, compare: bool) -> dict:
-    """One size: codes, warm-up, project_map by stage, MapInverse, quality; with compare, the placements."""
+def reset_peak() -> bool:
+    """Reset this process's VmHWM to its current resident set (Linux: write 5 to /proc/self/clear_refs), so
+    each size's peak is its own. False where it cannot: the peaks are then high-water marks so far."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure_size(cfg: Config, n: int, limit: int) -> dict:
+    """One size: codes, project_map by stage, MapInverse with 200 decodes, peak memory, quality."""
     from aecore import projection as P
 
     from .memory import peak_mib
 
-    cfg = Config(mode=mode, mnist_dir=mnist_dir if mnist_dir != "-" else None)
-    out = {"rows": n}
+    out = {"rows": n, "peak reset": reset_peak(), "MiB start": round(peak_mib(), 1)}
     Z, out["source"] = scale_codes(cfg, n)
-    out["MiB codes"] = round(peak_mib(), 1)
-    if cfg.smoke:  # UMAP's compile outlasts a smoke test: a PCA stands in for the fit, the rest runs as is
-        def pca_fit(Z, *args, return_reducer=False, **kwargs):
-            xy = P.pca_2d(Z).astype(np.float32)
-            return (xy, None) if return_reducer else xy
-
-        P.fit_umap = pca_fit
-        out["warm-up s"] = 0.0
-    else:
-        out["warm-up s"] = round(P.warm_up(), 1)
-    out["MiB warm"] = round(peak_mib(), 1)
     start = time.perf_counter()
     result = P.project_map(Z, "umap", sample_limit=limit)
     out["map s"] = time.perf_counter() - start
@@ -121,13 +121,60 @@ def child(mode: str, mnist_dir: str, n: int, limit: int, compare: bool) -> dict:
     out["decode ms"] = 1000 * (time.perf_counter() - start) / len(clicks)
     out["MiB peak"] = round(peak_mib(), 1)
     distinct, inv = P.distinct_rows(Z)
-    rows = np.sort(rng.choice(len(distinct), min(cfg.pick(EVAL_ROWS, EVAL_ROWS, SMOKE_EVAL_ROWS), len(distinct)),
-                              replace=False))
     first = np.unique(inv, return_index=True)[1]  # a row of each distinct code: its map position
-    out["trust"] = trust(distinct, result.xy[first], rows)
-    if compare:
-        out["placements"] = compare_placements(cfg, distinct, rows, limit)
+    out["trust"] = trust(distinct, result.xy[first], eval_rows(cfg, len(distinct)))
     return out
+
+
+def eval_rows(cfg: Config, m: int) -> np.ndarray:
+    count = min(cfg.pick(EVAL_ROWS, EVAL_ROWS, SMOKE_EVAL_ROWS), m)
+    return np.sort(np.random.default_rng(cfg.seed).choice(m, count, replace=False))
+
+
+def measure(cfg: Config, sizes: list[int], limit: int, emit) -> None:
+    """Everything in one process (UMAP compiles once): the warm-up, each size, the placements at the first
+    size; each result goes to emit(dict) as soon as it is known."""
+    from aecore import projection as P
+
+    if cfg.smoke:  # UMAP's compile outlasts a smoke test: a PCA stands in for the fit, the rest runs as is
+        def pca_fit(Z, *args, return_reducer=False, **kwargs):
+            xy = P.pca_2d(Z).astype(np.float32)
+            return (xy, None) if return_reducer else xy
+
+        P.fit_umap = pca_fit
+        emit({"warm-up s": 0.0})
+    else:
+        emit({"warm-up s": P.warm_up()})
+    for n in sizes:
+        emit({"size": measure_size(cfg, n, limit)})
+    Z, _ = scale_codes(cfg, sizes[0])
+    distinct, _ = P.distinct_rows(Z)
+    compare_placements(cfg, distinct, eval_rows(cfg, len(distinct)), limit, emit)
+
+
+def measure_start(cfg: Config, emit) -> None:
+    """UMAP's start on SPECTRAL_ROWS near-duplicate codes: the chosen one, then the spectral one in a thread
+    given SPECTRAL_LIMIT_S (it cannot be interrupted: the child exits with it still running)."""
+    import threading
+
+    import umap
+
+    from aecore.projection import UMAP_INIT
+
+    Z, _ = scale_codes(cfg, SPECTRAL_ROWS * 10)
+    Z = Z[:SPECTRAL_ROWS]
+    for init in (UMAP_INIT, "spectral"):
+        took = []
+
+        def fit(init=init, took=took):
+            start = time.perf_counter()
+            umap.UMAP(init=init, force_approximation_algorithm=True).fit_transform(Z)
+            took.append(time.perf_counter() - start)
+
+        worker = threading.Thread(target=fit, daemon=True)
+        worker.start()
+        worker.join(SPECTRAL_LIMIT_S)
+        emit({"start": {"init": init, "fit s": took[0] if took else None}})
 
 
 PLACEMENT_NAMES = {"blend": "blend of {k} nearest (chosen)", "mlp": f"MLP {MLP_HIDDEN}x2, {MLP_EPOCHS} epochs",
@@ -146,22 +193,20 @@ def place_by(kind: str, known: np.ndarray, xy_known: np.ndarray, new: np.ndarray
                            for i in range(0, len(new), TRANSFORM_CHUNK)]).astype(np.float32)
 
 
-def compare_placements(cfg: Config, distinct: np.ndarray, rows: np.ndarray, limit: int) -> list[dict]:
-    """At one size: full UMAP (twice: the run-to-run noise floor) against sample + each placement."""
+def compare_placements(cfg: Config, distinct: np.ndarray, rows: np.ndarray, limit: int, emit) -> None:
+    """At one size: a full UMAP of every distinct code against UMAP on the sample + each placement."""
     from aecore import projection as P
 
     m = len(distinct)
-    found = []
+    start = time.perf_counter()
+    reference = P.fit_umap(distinct)
 
     def record(name, fit_s, place_s, xy):
-        found.append({"method": name, "fit s": fit_s, "place s": place_s, "xy": xy})
+        emit({"placement": {"method": name, "fit s": fit_s, "place s": place_s, "trust": trust(distinct, xy, rows),
+                            "agreement": agreement(xy, reference, rows)}})
 
-    full_runs = cfg.pick(2, 1, 1)
-    for i in range(full_runs):
-        start = time.perf_counter()
-        xy = P.fit_umap(distinct)
-        record("full UMAP" + (" (2nd run)" if i else ""), time.perf_counter() - start, 0.0, xy)
-    for size in sorted({limit, *cfg.pick([limit // 2], [], [])}):
+    record("full UMAP (the reference)", time.perf_counter() - start, 0.0, reference)
+    for size in [limit]:
         sample = P.sample_rows(m, size)
         rest = np.ones(m, bool)
         rest[sample] = False
@@ -176,25 +221,6 @@ def compare_placements(cfg: Config, distinct: np.ndarray, rows: np.ndarray, limi
             xy[sample], xy[rest] = xy_s, placed
             name = PLACEMENT_NAMES[kind].format(k=P.PLACE_K)
             record(f"UMAP on {size:,}, rest by {name}", fit_s, time.perf_counter() - start, xy)
-    reference = found[0]["xy"]
-    return [{"method": f["method"], "fit s": round(f["fit s"], 1), "place s": round(f["place s"], 1),
-             "trust": round(trust(distinct, f["xy"], rows), 4),
-             "agreement": round(agreement(f["xy"], reference, rows), 3)} for f in found]
-
-
-def spectral_child(mode: str, mnist_dir: str, init: str) -> None:
-    """The start comparison: warm up, then UMAP with this init on SPECTRAL_ROWS near-duplicate codes."""
-    import umap
-
-    from aecore.projection import warm_up
-
-    cfg = Config(mode=mode, mnist_dir=mnist_dir if mnist_dir != "-" else None)
-    Z, _ = scale_codes(cfg, SPECTRAL_ROWS * 10)
-    Z = Z[:SPECTRAL_ROWS]
-    print(json.dumps({"warm-up s": warm_up()}), flush=True)
-    start = time.perf_counter()
-    umap.UMAP(init=init, force_approximation_algorithm=True).fit_transform(Z)
-    print(json.dumps({"fit s": time.perf_counter() - start}), flush=True)
 
 
 def spawn(args: list[str], timeout: float) -> tuple[list[dict], bool]:
@@ -216,68 +242,81 @@ def run(cfg: Config) -> list[dict]:
 
     sizes = cfg.pick([100_000, 300_000, 1_000_000], [100_000], [3_000])
     scored = cfg.pick(EVAL_ROWS, EVAL_ROWS, SMOKE_EVAL_ROWS)
-    limit = cfg.pick(SAMPLE_LIMIT, SAMPLE_LIMIT, 500)
-    mnist_dir = str(cfg.mnist_dir) if cfg.mnist_dir is not None else "-"
-    results = []
-    for n in sizes:
-        if cfg.smoke:  # in-process: seconds, and the PCA stand-in must not leak into the caller's projection module
-            import aecore.projection as P
+    limit = cfg.pick(SAMPLE_LIMIT, SAMPLE_LIMIT, SMOKE_SAMPLE_LIMIT)
+    if cfg.smoke:  # in-process: seconds, and the PCA stand-in must not leak into the caller's projection module
+        import aecore.projection as P
 
-            kept = P.fit_umap
-            try:
-                results.append(child(cfg.mode, mnist_dir, n, limit, n == sizes[0]))
-            finally:
-                P.fit_umap = kept
-        else:
-            lines, _ = spawn(["--child", cfg.mode, mnist_dir, str(n), str(limit), str(int(n == sizes[0]))],
-                             CHILD_TIMEOUT_S)
-            results.append(lines[-1])
+        lines, kept = [], P.fit_umap
+        try:
+            measure(cfg, sizes, limit, lines.append)
+        finally:
+            P.fit_umap = kept
+        finished = True
+    else:
+        mnist_dir = str(cfg.mnist_dir) if cfg.mnist_dir is not None else "-"
+        lines, finished = spawn(["--child", cfg.mode, mnist_dir, str(limit), *map(str, sizes)], CHILD_TIMEOUT_S)
+    results = [x["size"] for x in lines if "size" in x]
+    warm = next((x["warm-up s"] for x in lines if "warm-up s" in x), 0.0)
     rows = [heading(f"Time to map by stage (seconds), peak memory and quality; SAMPLE_LIMIT {limit:,} distinct codes")]
     for r in results:
         rows.append({"rows": f"{r['rows']:,}", "distinct": f"{r['distinct']:,}", "UMAP fitted on": f"{r['fitted']:,}",
                      "dedupe": f"{r.get('dedupe s', 0):.1f}", "fit": f"{r.get('fit s', 0):.1f}",
                      "place": f"{r.get('place s', 0):.1f}", "map total": f"{r['map s']:.1f}",
                      "MapInverse build": f"{r['inverse s']:.2f}", "decode ms": f"{r['decode ms']:.2f}",
-                     "UMAP compile (apart)": f"{r['warm-up s']:.0f}", "peak RSS MiB": f"{r['MiB peak']:,.0f}",
-                     "RSS after codes + compile MiB": f"{r['MiB warm']:,.0f}",
+                     "peak RSS MiB": f"{r['MiB peak']:,.0f}", "RSS before MiB": f"{r['MiB start']:,.0f}",
                      f"trustworthiness ({EVAL_NEIGHBOURS}-NN, {scored:,} rows)": f"{r['trust']:.4f}"})
-    rows.append(note(f"Map sentence at {results[-1]['rows']:,} rows: \"{results[-1]['description']}\""))
-    compared = results[0].get("placements", [])
+    if results:
+        rows.append(note(f"Map sentence at {results[-1]['rows']:,} rows: \"{results[-1]['description']}\""))
+    compared = [x["placement"] for x in lines if "placement" in x]
     if compared:
         rows.append(heading(f"Placement at {results[0]['rows']:,} rows ({results[0]['distinct']:,} distinct): "
-                            "fitted on a sample, the rest placed, against a full UMAP"))
+                            "UMAP on a sample, the rest placed, against a full UMAP"))
         for c in compared:
             rows.append({"method": c["method"], "fit s": f"{c['fit s']:.1f}", "place s": f"{c['place s']:.1f}",
                          "total s": f"{c['fit s'] + c['place s']:.1f}",
                          f"trustworthiness ({scored:,} rows)": f"{c['trust']:.4f}",
                          f"{EVAL_NEIGHBOURS}-NN agreement with the full UMAP": f"{c['agreement']:.3f}"})
-    if not cfg.smoke:
-        rows.append(heading(f"UMAP's start on {SPECTRAL_ROWS:,} near-duplicate codes "
-                            f"(after the compile; stopped after {SPECTRAL_TIMEOUT_S} s)"))
-        for init in ("spectral", UMAP_INIT):
-            lines, finished = spawn(["--spectral", cfg.mode, mnist_dir, init], SPECTRAL_TIMEOUT_S)
-            fit = next((x["fit s"] for x in lines if "fit s" in x), None)
-            warm = next((x["warm-up s"] for x in lines if "warm-up s" in x), None)
-            rows.append({"init": init + (" (chosen)" if init == UMAP_INIT else ""),
-                         "fit s": f"{fit:.1f}" if finished and fit is not None else
-                         f"did not finish in {SPECTRAL_TIMEOUT_S - (warm or 0):.0f} s",
-                         "compile s (apart)": f"{warm:.0f}" if warm is not None else "did not finish"})
-    rows.append(note(f"Codes: {results[0]['source']}. Peak RSS: VmHWM of a fresh subprocess per size (codes, "
-                     "UMAP's compile, map, MapInverse, 200 decodes), not tracemalloc. The compile is timed apart "
-                     "(once per server process, at start-up). UMAP: all cores, random_state None, as the app "
-                     "runs it without a seed."))
+    starts = [x["start"] for x in lines if "start" in x]
+    if starts:
+        rows.append(heading(f"UMAP's start on {SPECTRAL_ROWS:,} near-duplicate codes (after the compile)"))
+        for st in starts:
+            rows.append({"init": st["init"] + (" (chosen)" if st["init"] == UMAP_INIT else ""),
+                         "fit s": f"{st['fit s']:.1f}" if st["fit s"] is not None else
+                         f"did not finish in {SPECTRAL_LIMIT_S} s"})
+    source = results[0]["source"] if results else ""
+    rows.append(note(f"Codes: {source}. All in one subprocess (`python -m bench.scale --child`), so UMAP's numba "
+                     f"compile ({warm:.0f} s here, once per server process, at start-up) is timed apart; peak RSS: "
+                     "VmHWM, reset before each size (Linux /proc/self/clear_refs), so each figure is that size's "
+                     "own high-water mark (codes, map, MapInverse, 200 decodes), not tracemalloc; 'RSS before' is "
+                     "the process before the size (Python, PyTorch, numba). UMAP: all cores, random_state None, as "
+                     "the app runs it without a seed. Trustworthiness: scikit-learn's, on a seeded sample of the "
+                     "distinct codes against their map positions; agreement: the share of each sampled code's "
+                     f"{EVAL_NEIGHBOURS} nearest map neighbours that are also its nearest in the full UMAP."))
     rows.append(note("A full UMAP is compared at 100,000 rows only: on these 2 cores it takes about 30 s per 100k "
-                     "distinct codes and grows faster than linearly, so at 300k and 1M it would run many minutes "
-                     "per size; the placed maps there are scored by trustworthiness only."))
+                     "distinct codes unloaded and grows faster than linearly, so at 300k and 1M it would run many "
+                     "minutes per size; the placed maps there are scored by trustworthiness only."))
+    if not finished:
+        rows.append(note(f"The child ran past {CHILD_TIMEOUT_S} s and was stopped: the rows above are what it "
+                         "finished."))
     if cfg.smoke:
-        rows.append(note("Smoke mode: 3,000 rows, a sample of 500, and a PCA in place of UMAP (its compile outlasts "
-                         "a smoke test): the harness only, no figure to read."))
+        rows.append(note(f"Smoke mode: 3,000 rows, a sample of {SMOKE_SAMPLE_LIMIT}, and a PCA in place of UMAP (its "
+                         "compile outlasts a smoke test): the harness only, no figure to read."))
     return rows
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "--child":
-        mode_, dir_, n_, limit_, compare_ = sys.argv[2:7]
-        print(json.dumps(child(mode_, dir_, int(n_), int(limit_), compare_ == "1")), flush=True)
-    elif sys.argv[1] == "--spectral":
-        spectral_child(*sys.argv[2:5])
+def child_main(mode: str, mnist_dir: str, limit: str, *sizes: str) -> None:
+    import os
+
+    cfg = Config(mode=mode, mnist_dir=mnist_dir if mnist_dir != "-" else None)
+
+    def emit(row: dict) -> None:
+        print(json.dumps(row), flush=True)
+
+    measure(cfg, [int(n) for n in sizes], int(limit), emit)
+    measure_start(cfg, emit)
+    sys.stdout.flush()
+    os._exit(0)  # a stalled spectral start may still be running in its thread
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
+    child_main(*sys.argv[2:])
