@@ -20,9 +20,8 @@ from .models import describe_model, model_names
 from .newdata import prepare_like
 from .projection import PROJECTIONS, place_on_map, project
 from .samples import SAMPLES, load_sample
+from .tables import TABLE_SUFFIXES, load_table
 from .training import PRECISIONS
-
-TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
 
 
 def is_table(path: str) -> bool:
@@ -30,18 +29,17 @@ def is_table(path: str) -> bool:
 
 
 def load_data(source: str, label: str | None = None) -> Dataset:
-    """A CSV, an image/folder/ZIP, or sample:NAME."""
+    """A CSV or Parquet table, an image/folder/ZIP, or sample:NAME."""
     if source.startswith("sample:"):
         return load_sample(source.split(":", 1)[1])
     if not Path(source).exists():
         raise DataError(f"Cannot find '{source}'. Give a CSV file, an image, a folder or ZIP of images, or "
                         f"sample:NAME ({', '.join(SAMPLES)}).")
     if is_table(source):
-        from .tables import load_table
         return load_table(source, label=label)
     if Path(source).is_dir() or Path(source).suffix.lower() in IMAGE_SUFFIXES | {".zip"}:
         return load_images(source, name=Path(source).stem)
-    raise DataError(f"'{source}' is neither a CSV ({', '.join(sorted(TABLE_SUFFIXES))}) nor images or a ZIP of images.")
+    raise DataError(f"'{source}' is neither a table ({', '.join(TABLE_SUFFIXES)}) nor images or a ZIP of images.")
 
 
 def data_for_bundle(source: str, bundle) -> Dataset:

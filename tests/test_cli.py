@@ -138,7 +138,8 @@ def test_error_conv_on_a_table(tmp_path):
 def test_error_unsupported_file(tmp_path):
     odd = tmp_path / "data.json"
     odd.write_text("{}")
-    assert_one_line_error(*run("train", odd, "--out", tmp_path / "m.aebundle"), "neither a CSV")
+    assert_one_line_error(*run("train", odd, "--out", tmp_path / "m.aebundle"),
+                          "neither a table (.csv, .tsv, .txt, .parquet, .pq)")
 
 
 def test_argparse_rejects_unknown_model(capsys):
@@ -166,6 +167,19 @@ def test_subprocess_error_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert proc.stderr.startswith("error: This is not a usable model bundle")
     assert "Traceback" not in proc.stderr
+
+
+def test_train_and_encode_a_parquet_table(wine_bundle, tmp_path):
+    table = tmp_path / "wine.parquet"
+    pd.read_csv(WINE).to_parquet(table, index=False)
+    code, out, err = run("train", table, "--label", "cultivar", "--projection", "pca", "--epochs", "1",
+                         "--out", tmp_path / "p.aebundle")
+    assert code == 0, err
+    assert "(Parquet)" in err and load_bundle(tmp_path / "p.aebundle").dataset.n == 178
+    path, _ = wine_bundle  # a model trained on the CSV encodes the same rows given as Parquet
+    code, out, err = run("encode", path, table, "--out", tmp_path / "codes.csv")
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "codes.csv")) == 178
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a GPU")
