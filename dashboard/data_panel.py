@@ -17,7 +17,7 @@ from aecore.samples import SAMPLES, bundle_path, load_sample
 from aecore.tables import TABLE_SUFFIXES, guess_label, plan_table, read_table
 
 from .pending import FEATURES_KEY, LABEL_KEY, NO_LABEL, table_choice
-from .state import PendingImages, PendingTable, Workspace, get_ws
+from .state import PRETRAINED, PendingImages, PendingTable, Workspace, get_ws
 from .training_panel import start_training, train_pending
 
 SOURCES = ["Sample", "Table", "Images", "Saved model"]
@@ -46,7 +46,7 @@ def open_bundle(ws: Workspace, source, title: str) -> None:
 def open_sample(ws: Workspace, key: str) -> None:
     """A sample with its pre-trained model and map (well under a second); trains if the bundle is missing."""
     try:
-        open_bundle(ws, bundle_path(key), f"sample: {key} (pre-trained)")
+        open_bundle(ws, bundle_path(key), f"sample: {key}{PRETRAINED}")
     except (AecoreError, OSError):
         data = load_sample(key)
         if ws.dataset is None:

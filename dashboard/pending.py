@@ -7,7 +7,7 @@ import streamlit as st
 
 from aecore import Dataset, table_dataset
 
-from .state import PendingImages, PendingTable, Workspace
+from .state import PRETRAINED, PendingImages, PendingTable, Workspace
 
 LABEL_KEY, FEATURES_KEY = "table_label", "table_features"  # the column chooser's widgets
 NO_LABEL = "(none)"
@@ -32,7 +32,7 @@ def target(ws: Workspace) -> tuple[Dataset, str, str | None]:
             p.digest
     if isinstance(p, PendingImages):
         return p.dataset, f"images: {p.dataset.name}", p.digest
-    return ws.dataset, ws.source, None
+    return ws.dataset, ws.source.removesuffix(PRETRAINED), None
 
 
 def target_name(ws: Workspace) -> str:

@@ -74,6 +74,7 @@ class Highlight:
 
 
 MAX_MODELS = 6  # models kept per session (all of one dataset); the oldest goes first, with a notice
+PRETRAINED = " (pre-trained)"  # how a sample's shipped model is named; a model trained here is not
 
 
 @dataclass(eq=False)

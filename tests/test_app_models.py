@@ -47,6 +47,7 @@ def test_models_of_one_dataset_are_kept_switched_and_removed(two_models):
     first, second = w.entries
     assert w.model is second.model and w.active == 1
     assert second.name.startswith("dense · latent 4 · ")
+    assert first.source == "sample: digits (pre-trained)" and second.source == "sample: digits", "trained here"
     version = w.version
     app.selectbox(key=f"model_pick_{version}").set_value(0).run()
     assert not app.exception, app.exception
