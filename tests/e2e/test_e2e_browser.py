@@ -185,3 +185,63 @@ def test_image_zip_upload_then_train_trains_the_images(page, screenshots):
     page.wait_for_function(f"() => ({N_POINTS_JS})() === 40", timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=str(screenshots / "e2e_images_trained.png"))
+
+
+TRACE_NAMES_JS = """(index) => Array.from(document.querySelectorAll('.js-plotly-plot'))[index]._fullData
+  .map(t => t.name)"""
+
+
+def train_the_map_again(page, seconds: int = 3) -> None:
+    """A second model of the data on the map: Train with a short time limit and a PCA map (no wait for UMAP's
+    first compile), until the models bar lists two."""
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_text("Advanced settings").click()
+    limit = sidebar.get_by_role("spinbutton", name="Time limit (s, 0 = none)")
+    limit.fill(str(seconds))
+    limit.press("Enter")
+    wait_idle(page)
+    sidebar.get_by_text("PCA (fast, linear)").click()
+    wait_idle(page)
+    sidebar.get_by_role("button", name="Train on digits").click()
+    page.get_by_text("2 models of this data kept").wait_for(timeout=150_000)
+    wait_idle(page, 60_000)
+
+
+def test_compare_view_links_the_maps(page, screenshots):
+    train_the_map_again(page)
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=60_000)  # the metrics table
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+    wait_idle(page)
+    # The Explore map is plot 0 (hidden tab); the two compare maps are 1 and 2. Click a point of map 1.
+    at = page.evaluate("""() => { const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+      const gd = plots.find(p => p.offsetParent !== null); gd.scrollIntoView({block: 'center'});
+      const L = gd._fullLayout, t = gd._fullData[1]; const r = gd.getBoundingClientRect();
+      const i = Math.floor(t.x.length / 2);
+      return [r.left + L.xaxis.l2p(t.x[i]) + L.xaxis._offset, r.top + L.yaxis.l2p(t.y[i]) + L.yaxis._offset]; }""")
+    page.mouse.click(*at)
+    page.wait_for_function("""() => { const plots = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(p => p.offsetParent !== null);
+      return plots.length >= 2 && plots.every(p => p._fullData.some(t => /picked$/.test(t.name || ''))); }""",
+                           timeout=30_000)
+    wait_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.set_viewport_size({"width": 1600, "height": 1400})  # the table and both maps in one picture
+    page.get_by_text("Models to compare").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "e2e_compare.png"))
+
+
+def test_new_data_lands_on_the_map(page, screenshots):
+    page.get_by_text("New data on this map").click()
+    uploader = page.locator("[data-testid=stExpander]", has_text="New data on this map").locator("input[type=file]")
+    uploader.set_input_files(files=[{"name": "bars.zip", "mimeType": "application/zip",
+                                     "buffer": make_image_zip(size=8)}])
+    page.get_by_text("score above the training rows'").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.wait_for_function(f"() => ({TRACE_NAMES_JS})(0).some(n => /^new: bars.* [(]40[)]$/.test(n || ''))",
+                           timeout=30_000)
+    assert page.evaluate(N_POINTS_JS) == 1797 + 40
+    assert page.get_by_text("of 40 new rows").first.is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.set_viewport_size({"width": 1600, "height": 1400})  # the map and the new data's summary in one picture
+    page.screenshot(path=str(screenshots / "e2e_new_data.png"))
