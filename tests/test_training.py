@@ -250,3 +250,31 @@ def test_mixed_precision_is_refused_on_the_cpu():
     X = torch.randn(20, 6)
     with pytest.raises(ConfigError, match="needs a CUDA GPU"):
         train(net, X, None, TrainSettings(epochs=1, precision="fp16"))
+
+
+def test_pinned_rows_gather_into_one_buffer_and_wait_for_the_last_copy(monkeypatch):
+    """The GPU path's staging logic on the CPU: the pinned buffer is an ordinary tensor here, the copy
+    goes to the meta device and the CUDA event is a stand-in that records the waits."""
+    from aecore import training
+
+    events = []
+
+    class Event:
+        def record(self):
+            events.append("record")
+
+        def synchronize(self):
+            events.append("wait")
+
+    monkeypatch.setattr(training.torch.cuda, "Event", Event)
+    real_empty = torch.empty
+    monkeypatch.setattr(training.torch, "empty", lambda *a, pin_memory=False, **k: real_empty(*a, **k))
+    X = torch.arange(20.0).reshape(10, 2)
+    rows = training.PinnedRows(X, torch.device("meta"), 4)
+    assert rows.buffer.shape == (4, 2)
+    first = rows(torch.tensor([7, 1, 3]))
+    assert first.device.type == "meta" and first.shape == (3, 2)
+    assert torch.equal(rows.buffer[:3], X[[7, 1, 3]])
+    rows(slice(8, 10))
+    assert torch.equal(rows.buffer[:2], X[8:10])
+    assert events == ["record", "wait", "record"]  # the buffer is refilled only after the last copy
