@@ -1,11 +1,14 @@
 """Maps too big for one WebGL scatter: above SAMPLE_ABOVE rows the map draws a Datashader density image
-of every row under a clickable, seeded sample of them, and box/lasso selections are applied to every row
-on the server, from the selection's geometry (the browser only knows the sample).
+of every row under a small clickable, seeded sample of them, and box/lasso selections are applied to
+every row on the server, from the selection's geometry (the browser only knows the sample).
 
-Why: Plotly's WebGL scatter stays responsive to about 200,000 points; past that, drawing, serialising
-and sending every point (and every selected point coming back) costs seconds per figure and per
-selection. A density image costs the same at any N (one PNG of the plot's size), and the sample keeps
-what a person clicks on: rows spread as the data is, plus the highest-error rows.
+Why: a click on a Plotly map selects the point, and Plotly then restyles and redraws every point of
+every scatter trace before the click reaches Streamlit. Measured in a headless browser on this project's
+machines (BENCHMARKS.md, "Big maps"), that costs about 10 ms per 1,000 points drawn: a click on a
+100,000-point map takes ~5x as long as on the 1,797-point digits map, whatever the server does. A layout
+image costs nothing on a click and the same at any N (one PNG of the plot's size); the sample keeps
+something to click everywhere there is data (a click lands on the nearest drawn row within Plotly's
+20-pixel hover distance) and the rows a person looks for (the highest errors).
 Measured in BENCHMARKS.md ("Big maps": `python -m bench --only big_map`)."""
 from __future__ import annotations
 
@@ -15,15 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Above this many rows the map is a sample over a density image. Plotly's WebGL scatter pans, zooms and
-# selects smoothly up to about 200k points (and its figure is ~2.4 MB of JSON there); the maps of most
-# uploads (the row limit of CSVs and image sets) stay exact.
-SAMPLE_ABOVE = 200_000
-# Rows drawn as clickable points on a big map: dense enough that a click anywhere in the data lands on a
-# row, few enough that Plotly's click styling and a box's returned points stay quick (BENCHMARKS.md).
-MAP_SAMPLE = 100_000
+# Above this many rows the map is a sample over a density image. Up to it, every row is drawn and a
+# click costs at most ~1.5x the digits map's (20,000 points: ~10 ms per 1,000 points, see above).
+SAMPLE_ABOVE = 20_000
+# Rows drawn as clickable points on a big map: with the decode grid's 3,721 nodes, about as many points
+# as the digits map (1,797 + the grid), so a click costs what it costs there; spread as the data is,
+# ~10 pixels apart on a map of the page's size, so a click anywhere on the data lands on one.
+MAP_SAMPLE = 3_000
 # The highest-error rows are always in the sample (the anomalies a person looks for), up to this share
-# of it: at 1M rows, the top 1% by error.
+# of it.
 TOP_ERRORS_SHARE = 0.10
 SAMPLE_SEED = 0
 # The density image's pixels: ~1.5x the map's size on the page (about 800 x 560), so a first zoom

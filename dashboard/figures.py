@@ -32,9 +32,6 @@ SCALE_PERCENTILES = (1.0, 99.0)
 # Marker size by point count: big enough to click when few, small enough not to blot each other out.
 POINT_SIZES = ((2_000, 7), (20_000, 5), (float("inf"), 3))
 HIGHLIGHT_COLOUR = "#e41a1c"
-# A big map's sample points are half transparent, so the density image of every row shows between and
-# under them (the sample is ~10% of a million rows).
-SAMPLE_OPACITY = 0.5
 VIRIDIS = plotly.colors.sequential.Viridis  # the traces' colour scale, for the density image too
 ERROR_COLUMN = "reconstruction error"
 
@@ -198,8 +195,6 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
         meta=dict(rows=n, drawn=len(ids)))
     if len(ids) < n:
         fig.add_layout_image(density(xy, c).layout_image())
-        for trace in fig.data[1:]:  # the density shows through: the sample marks rows, it does not paint over them
-            trace.marker.opacity = SAMPLE_OPACITY
     return fig
 
 
