@@ -45,5 +45,6 @@ REGISTRY: dict[str, Benchmark] = {b.name: b for b in [
     # Browser benchmarks (headless Chromium against `streamlit run app.py`): opt-in with --only.
     Benchmark("first_map", "first_map", "4. Time to first map in the dashboard", default=False, smoke=False),
     Benchmark("click", "click", "5. Click latency in the dashboard", default=False, smoke=False),
+    Benchmark("big_map", "big_map", "12. Big maps: clicks vs a bare app, payload", default=False, smoke=False),
     Benchmark("load", "load", "8. Eight sessions at once: upload, train, click", default=False, smoke=False),
 ]}

@@ -47,16 +47,17 @@ def healthy(url: str) -> bool:
 
 @contextlib.contextmanager
 def server(timing_log: Path | None = None, log_path: Path | None = None,
-           on_start: Callable[[subprocess.Popen], None] | None = None) -> Iterator[str]:
+           on_start: Callable[[subprocess.Popen], None] | None = None, script: str = "app.py") -> Iterator[str]:
     """A new server process (cold: nothing imported, nothing compiled) on a free port. Yields its URL;
     stops its whole process group at the end. With timing_log, the app appends its timing events there;
-    on_start hears the process (to watch its memory, say)."""
+    on_start hears the process (to watch its memory, say); `script` is another app to serve (a
+    benchmark's bare baseline, say)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     if timing_log is not None:
         env["LATENT_EXPLORER_TIMINGS"] = str(timing_log)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]  # sources may change meanwhile: no surprise reruns
     with open(log_path or os.devnull, "wb") as log:
