@@ -27,16 +27,18 @@ SPACING_SAMPLE = 2000  # rows whose nearest-neighbour distance sets a blend's ty
 FAR_FROM_DATA = 3.0
 ON_POINT = 1e-12  # a query this close to a known point is that point (and 1/d stays finite)
 WARMUP_ROWS = 4096  # rows of random data the warm-up fit projects: enough to run every compiled step
-# Distinct codes UMAP is fitted on; above it, a seeded sample of this many and the rest placed (bench/scale.py:
-# on 2 cores UMAP takes ~15 s at 50k distinct codes and ~30 s at 100k, and the placed map's quality is within
-# 0.01 trustworthiness of the full fit).
+# Distinct codes UMAP is fitted on; above it, a seeded sample of this many and the rest placed. bench/scale.py, 2
+# cores: the fit on 50k takes ~14 s, a full UMAP of 87k distinct codes 25 s (and grows faster than n); the sampled
+# map scored 0.94 trustworthiness against the full one's 0.78 (10-NN agreement with it 0.69), and 1M rows map in
+# ~29 s with ~140 MiB above the process. Lower limits save little: the blend, not the fit, grows with the rows.
 SAMPLE_LIMIT = 50_000
 # With RAPIDS cuML on a GPU, UMAP fits a million rows in seconds (cuML's published benchmarks; unmeasured here,
 # no GPU on the project's machines), so it fits up to this many distinct codes before sampling.
 GPU_SAMPLE_LIMIT = 1_000_000
 SAMPLE_SEED = 0  # the sample is seeded even when UMAP is not, so the same data keeps the same sample
 # UMAP's start: "pca" (a PCA of the fitted codes, scaled). umap-learn's default "spectral" start solves an
-# eigenproblem that on near-duplicate codes ran 301 s at 100k rows (bench/scale.py); PCA takes milliseconds.
+# eigenproblem that stalls on near-duplicate codes: 301 s for a 100k-row map; on 50k distinct codes 49.6 s against
+# 14.2 s for the whole fit from PCA (bench/scale.py), and past 170 s under load against 37 s.
 UMAP_INIT = "pca"
 PLACE_K = 8          # sampled neighbours whose map positions a placed code blends (as MapInverse)
 PLACE_CHUNK = 200_000  # codes placed per KD-tree query: bounds the (chunk, k) distance and index arrays
