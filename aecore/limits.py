@@ -21,6 +21,9 @@ class Limits:
     max_zip_ratio: float = 100.0      # uncompressed / compressed, per member (a ZIP bomb is ~1000x)
     max_categories: int = 30          # distinct values for a text column to be one-hot encoded
     max_bundle_bytes: int = 1024 * MB  # a model bundle's total uncompressed size
+    # ... and one from the server's own bundle folder (the app's LATENT_EXPLORER_BUNDLES), which only the
+    # server's operator fills: a cluster's bundle of 1M 28x28 images with codes and map is 3.2 GB
+    max_server_bundle_bytes: int = 8192 * MB
     max_image_side: int = 128         # the largest side images are resized to for training
 
 

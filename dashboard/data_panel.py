@@ -4,6 +4,9 @@ button trains. Every failure is an st.error and leaves the workspace as it was."
 from __future__ import annotations
 
 import hashlib
+import os
+from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +16,7 @@ from aecore.bundle import load_bundle
 from aecore.errors import AecoreError
 from aecore.explore import explore
 from aecore.images import UPLOAD_SUFFIXES
+from aecore.limits import DEFAULT_LIMITS, Limits
 from aecore.samples import SAMPLES, bundle_path, load_sample
 from aecore.tables import TABLE_SUFFIXES, guess_label, plan_table, read_table
 
@@ -23,6 +27,10 @@ from .training_panel import start_training, train_pending
 SOURCES = ["Sample", "Table", "Images", "Saved model"]
 IMAGE_TYPES = [s.lstrip(".") for s in UPLOAD_SUFFIXES]
 TABLE_TYPES = [s.lstrip(".") for s in TABLE_SUFFIXES]
+# A folder on the server whose bundles the Saved model source lists (off unless set): how bundles trained
+# on a cluster, too large for a browser upload, are opened.
+BUNDLES_ENV = "LATENT_EXPLORER_BUNDLES"
+BUNDLE_SUFFIX = ".aebundle"
 
 
 def digest_of(files) -> str:
@@ -33,9 +41,9 @@ def digest_of(files) -> str:
     return h.hexdigest()
 
 
-def open_bundle(ws: Workspace, source, title: str) -> None:
+def open_bundle(ws: Workspace, source, title: str, limits: Limits = DEFAULT_LIMITS) -> None:
     """Install a bundle's model, data and map. Raises AecoreError; the workspace changes only on success."""
-    b = load_bundle(source)
+    b = load_bundle(source, limits=limits)
     if b.dataset is None:
         raise DataError("This model bundle holds no data to map. Save bundles from this app, or with "
                         "`python -m aecore train`, which include the data.")
@@ -139,22 +147,46 @@ def image_source(ws: Workspace) -> None:
         st.sidebar.caption(" ".join(ws.pending_images.dataset.report[-2:]) + " Press Train to learn from them.")
 
 
+def server_bundles() -> list[Path]:
+    """The bundles in the server's bundle folder (BUNDLES_ENV), newest first; [] when it is not set. Only
+    the folder's own *.aebundle files: a user picks from this list and never types a path."""
+    folder = os.environ.get(BUNDLES_ENV)
+    if not folder or not Path(folder).is_dir():
+        return []
+    files = [p for p in Path(folder).glob(f"*{BUNDLE_SUFFIX}") if p.is_file()]
+    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
 def bundle_source(ws: Workspace) -> None:
+    on_server = server_bundles()
+    if on_server:
+        names = [p.name for p in on_server]
+        pick = st.sidebar.selectbox("Bundles on this server", names, key="server_bundle",
+                                    help="Bundles written to the server's bundle folder (for example by "
+                                         "`torchrun ... -m aecore train`); no upload, no size limit of the "
+                                         "browser.")
+        if st.sidebar.button("Open bundle", key="server_bundle_open", width="stretch", disabled=ws.training):
+            server = replace(DEFAULT_LIMITS, max_bundle_bytes=DEFAULT_LIMITS.max_server_bundle_bytes)
+            load_bundle_into(ws, on_server[names.index(pick)], pick, None, server)
     up = st.sidebar.file_uploader("Model bundle (.aebundle)", type=["aebundle", "zip"], key="bundle_upload",
                                   help="A file saved with 'Download model' or `python -m aecore train`.")
     if up is None:
         return
     digest = digest_of([up])
-    if digest == ws.loaded_digest:
-        return
+    if digest != ws.loaded_digest:
+        load_bundle_into(ws, up, up.name, digest)
+
+
+def load_bundle_into(ws: Workspace, source, name: str, digest: str | None, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Open a bundle (an upload or a server file) as the data and model; on failure, say why and keep all."""
     try:
         with st.spinner("Loading the model…"):
-            open_bundle(ws, up, f"model: {up.name}")
+            open_bundle(ws, source, f"model: {name}", limits)
     except AecoreError as exc:
         st.sidebar.error(str(exc))
     else:
         ws.loaded_digest = digest
-        ws.notice = ("success", f"Loaded '{up.name}': its model, data and map are restored.")
+        ws.notice = ("success", f"Loaded '{name}': its model, data and map are restored.")
         st.rerun()
 
 

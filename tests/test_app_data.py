@@ -256,3 +256,24 @@ def test_a_label_with_a_blank_cell_maps_and_scores(app):
     assert by_label(app.metric, "AUROC").value != ""
     select(app, plotly_state([data_point(app, 4)]))
     assert "Row 4 · species (missing)" in texts(app)
+
+
+def test_bundles_in_the_server_folder_open_without_an_upload(app, tmp_path, monkeypatch):
+    """A bundle written on a cluster to the server's bundle folder opens from a list, codes and map as stored."""
+    w = ws(app)
+    ex = w.exploration
+    save_bundle(tmp_path / "cluster.aebundle", w.model, w.dataset, codes=ex.codes, xy=ex.xy, errors=ex.errors)
+    (tmp_path / "notes.txt").write_text("not a bundle: never listed")
+    monkeypatch.setenv("LATENT_EXPLORER_BUNDLES", str(tmp_path))
+    choose_source(app, "Saved model")
+    assert app.selectbox(key="server_bundle").options == ["cluster.aebundle"]
+    app.button(key="server_bundle_open").click().run()
+    assert not app.exception, app.exception
+    assert ws(app).source == "model: cluster.aebundle"
+    assert (ws(app).exploration.xy == ex.xy).all()
+
+
+def test_without_a_server_folder_only_the_upload_is_offered(app, monkeypatch):
+    monkeypatch.delenv("LATENT_EXPLORER_BUNDLES", raising=False)
+    choose_source(app, "Saved model")
+    assert not [s for s in app.selectbox if s.key == "server_bundle"]
