@@ -48,10 +48,18 @@ class Bundle:
     comparison: PcaComparison | None = None
     info: dict = field(default_factory=dict)  # the manifest: format, version, created, extra
 
+    @property
+    def map_note(self) -> str | None:
+        """How the stored map was made (explore's MapResult.description), when the bundle says."""
+        note = self.info.get("extra", {}).get("map_note")
+        return note if isinstance(note, str) else None
+
 
 def save_bundle(path_or_file, model: Autoencoder, dataset: Dataset | None = None, codes=None, xy=None, errors=None,
-                comparison: PcaComparison | None = None, extra: dict | None = None) -> bytes | None:
-    """Write a bundle to a path or a binary file; with path_or_file=None return the bytes."""
+                comparison: PcaComparison | None = None, extra: dict | None = None,
+                map_note: str | None = None) -> bytes | None:
+    """Write a bundle to a path or a binary file; with path_or_file=None return the bytes. map_note: how the
+    map (xy) was made, the sentence the app shows under it."""
     if not hasattr(model, "network_"):
         raise BundleError("Only a trained model can be saved: call fit() first.")
     buf = io.BytesIO()
@@ -65,7 +73,8 @@ def save_bundle(path_or_file, model: Autoencoder, dataset: Dataset | None = None
         "split": {k: v.tolist() for k, v in model.split_.items()},
     }
     manifest = {"format": FORMAT, "version": VERSION, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "extra": {**(extra or {}), **({"pca": comparison.to_json()} if comparison else {})}}
+                "extra": {**(extra or {}), **({"pca": comparison.to_json()} if comparison else {}),
+                          **({"map_note": map_note} if map_note and xy is not None else {})}}
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         zf.writestr("manifest.json", json.dumps(manifest))
         zf.writestr("model.json", json.dumps(model_json))

@@ -18,7 +18,7 @@ from .export import codes_frame, to_csv_bytes
 from .images import IMAGE_SUFFIXES, load_images
 from .models import describe_model, model_names
 from .newdata import prepare_like
-from .projection import PROJECTIONS, place_on_map, project
+from .projection import PROJECTIONS, place_on_map, project_map
 from .samples import SAMPLES, load_sample
 from .tables import TABLE_SUFFIXES, load_table
 from .training import PRECISIONS
@@ -79,9 +79,12 @@ def train_and_save(args, ctx: distributed.Context | None) -> int:
     print(model.result_.message, file=sys.stderr)
     codes = model.transform(data)
     errors = model.reconstruction_error(data)
-    xy = None if args.projection == "none" else project(codes, args.projection, random_state=args.seed)
+    mapped = None if args.projection == "none" else project_map(codes, args.projection, random_state=args.seed)
+    if mapped is not None:
+        print(mapped.description, file=sys.stderr)
     comparison = compare_with_pca(model, data)
-    save_bundle(args.out, model, data, codes=codes, xy=xy, errors=errors, comparison=comparison)
+    save_bundle(args.out, model, data, codes=codes, xy=mapped.xy if mapped else None, errors=errors,
+                comparison=comparison, map_note=mapped.description if mapped else None)
     print(f"{comparison.summary()}. Saved {args.out}")
     return 0
 

@@ -29,10 +29,12 @@ class Exploration:
 
 
 def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", codes=None, xy=None,
-            errors=None, seed: int | None = None, sample_limit: int | None = None) -> Exploration:
+            errors=None, seed: int | None = None, sample_limit: int | None = None,
+            map_note: str | None = None) -> Exploration:
     """Encode, score and project `dataset`; pass stored codes/xy/errors (from a bundle) to skip steps.
     With a seed the map is reproducible (UMAP then runs on one thread); None lets UMAP use every core.
-    sample_limit: distinct codes UMAP is fitted on before sampling (None: projection.SAMPLE_LIMIT)."""
+    sample_limit: distinct codes UMAP is fitted on before sampling (None: projection.SAMPLE_LIMIT).
+    map_note: how a stored xy was made (a bundle's Bundle.map_note); without it, STORED_NOTE."""
     t = {}
     start = time.perf_counter()
     codes = model.transform(dataset) if codes is None else np.asarray(codes, dtype=np.float32)
@@ -42,7 +44,8 @@ def explore(model: Autoencoder, dataset: Dataset, projection: str = "umap", code
     t["errors"] = time.perf_counter() - start
     start = time.perf_counter()
     if xy is not None:
-        used, note, xy = "stored", STORED_NOTE, np.asarray(xy, dtype=np.float32)
+        note = map_note or STORED_NOTE
+        used, xy = "stored", np.asarray(xy, dtype=np.float32)
     else:
         result = project_map(codes, projection, random_state=seed, sample_limit=sample_limit)
         used, note, xy = result.method, result.description, result.xy

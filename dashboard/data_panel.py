@@ -47,7 +47,7 @@ def open_bundle(ws: Workspace, source, title: str, limits: Limits = DEFAULT_LIMI
     if b.dataset is None:
         raise DataError("This model bundle holds no data to map. Save bundles from this app, or with "
                         "`python -m aecore train`, which include the data.")
-    exploration = explore(b.model, b.dataset, codes=b.codes, xy=b.xy, errors=b.errors)
+    exploration = explore(b.model, b.dataset, codes=b.codes, xy=b.xy, errors=b.errors, map_note=b.map_note)
     ws.install(b.dataset, b.model, exploration, b.comparison, title)
 
 

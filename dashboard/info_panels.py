@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.bundle import save_bundle
+from aecore.explore import STORED_NOTE
 from aecore.export import codes_frame, to_csv_bytes
 
 from .figures import frame_figure, loss_figure
@@ -97,7 +98,8 @@ def export_tab(ws: Workspace) -> None:
     slug = "".join(ch if ch.isalnum() else "_" for ch in ds.name)[:40] or "model"
 
     def bundle_bytes() -> bytes:
-        return save_bundle(None, m, ds, codes=ex.codes, xy=ex.xy, errors=ex.errors, comparison=ws.comparison)
+        return save_bundle(None, m, ds, codes=ex.codes, xy=ex.xy, errors=ex.errors, comparison=ws.comparison,
+                           map_note=None if ex.map_note == STORED_NOTE else ex.map_note)
 
     def codes_bytes() -> bytes:
         return to_csv_bytes(codes_frame(ex.codes, ex.xy, ex.errors, ds.labels))

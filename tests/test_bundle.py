@@ -308,3 +308,22 @@ def test_a_malformed_pca_comparison_loses_only_that_figure(trained, table_data):
     blob = save_bundle(None, model, table_data, codes=codes, xy=xy, errors=errors, extra={"pca": {"ratio": "x"}})
     bundle = load_bundle(blob)
     assert bundle.comparison is None and bundle.dataset.n == table_data.n
+
+
+def test_the_map_note_travels_with_the_map(tmp_path):
+    """How the map was made is said again when a bundle opens, and only a bundle with a map carries it."""
+    from aecore.explore import STORED_NOTE, explore
+    from aecore.samples import load_sample
+
+    data = load_sample("wine")
+    model = Autoencoder(epochs=1, latent_dim=2).fit(data)
+    ex = explore(model, data, projection="pca")
+    save_bundle(tmp_path / "a.aebundle", model, data, codes=ex.codes, xy=ex.xy, errors=ex.errors,
+                map_note=ex.map_note)
+    b = load_bundle(tmp_path / "a.aebundle")
+    assert b.map_note == ex.map_note and ex.map_note
+    assert explore(b.model, b.dataset, codes=b.codes, xy=b.xy, errors=b.errors, map_note=b.map_note).map_note == \
+        ex.map_note
+    save_bundle(tmp_path / "b.aebundle", model, data, map_note="a map that is not stored")
+    assert load_bundle(tmp_path / "b.aebundle").map_note is None
+    assert explore(model, data, xy=ex.xy).map_note == STORED_NOTE
