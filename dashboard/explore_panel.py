@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.errors import AecoreError
+from aecore.explore import STORED_NOTE
 from aecore.projection import NeighbourBlend
 from aecore.search import find_rows
 
@@ -141,10 +142,8 @@ def map_panel() -> None:
                               placeholder="row id, file name, any value, or column:value",
                               help="Matches are ringed on the map and listed under it.")
     find_panel(ws, query)
-    how = {"umap": "UMAP of the codes", "pca": "PCA of the codes", "latent": "the 2-D codes themselves",
-           "stored": "saved map"}[ex.projection]
-    st.caption(f"{ws.dataset.n:,} points · {how}. Click a point, or empty space to decode it; "
-               "drag with box/lasso (toolbar) to select many.")
+    st.caption(f"{ws.dataset.n:,} points · {ex.map_note or STORED_NOTE} Click a point, or empty space to decode "
+               "it; drag with box/lasso (toolbar) to select many.")
     note = ws.cached(("colour note", colour_by), lambda: colouring(ws.dataset.meta, ex.errors, colour_by).note)
     if note:
         st.caption(note)

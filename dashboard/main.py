@@ -9,7 +9,7 @@ import streamlit as st
 from aecore.estimator import warm_up as warm_up_torch
 from aecore.projection import warm_up as warm_up_umap
 
-from . import timing
+from . import big_map, timing
 from .anomaly_panel import anomaly_panel
 from .compare_panel import compare_panel, models_bar
 from .data_panel import data_sidebar, open_default, table_setup
@@ -22,13 +22,14 @@ from .training_panel import train_sidebar, training_progress
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Pay PyTorch's start-up costs and compile UMAP once per server process, in the background,
-    before anyone trains or needs a new map."""
+    """Pay PyTorch's start-up costs and compile UMAP and Datashader once per server process, in the
+    background, before anyone trains or needs a new map."""
 
     def run() -> None:
         started = time.perf_counter()
         warm_up_torch()
         warm_up_umap()
+        big_map.warm_up()  # Datashader's compile: the first map over 20,000 rows does not wait for it
         timing.record("warm_up", seconds=time.perf_counter() - started)
 
     thread = threading.Thread(target=run, name="warm-up", daemon=True)

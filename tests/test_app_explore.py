@@ -173,3 +173,9 @@ def test_a_lasso_on_a_big_map_selects_every_row_inside_it(big_app):
     inside = np.flatnonzero(((xy - c) ** 2 / r**2).sum(1) < 0.99)  # well inside the 60-gon
     assert w.selection is not None and set(inside) <= set(w.selection)
     assert len(w.selection) < 1.1 * len(inside) + 5
+
+
+def test_the_page_says_how_the_map_was_made(app):
+    note = ws(app).exploration.map_note
+    assert note  # the shipped sample's bundle: its stored sentence, or that the map was saved with the model
+    assert any(note in c.value for c in app.caption), [c.value for c in app.caption]

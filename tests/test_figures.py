@@ -13,11 +13,13 @@ from aecore.dataset import MISSING
 from dashboard import big_map
 from dashboard.figures import (
     ERROR_COLUMN,
+    HISTOGRAM_BINS,
     MAX_COLOURS,
     OTHER_COLOUR,
     PALETTE,
     colouring,
     drawn_rows,
+    error_histogram,
     map_figure,
     with_highlight,
 )
@@ -161,3 +163,12 @@ def test_selection_geometry_over_every_row():
     lasso = {"lasso": [{"x": [4, 6, 6, 4], "y": [4, 4, 6, 6]}], "box": box["box"]}
     assert list(big_map.rows_in(points, big_map.geometry(lasso))) == [0, 1, 3, 4], "shift-extended: a union"
     assert big_map.geometry({"box": [{}], "lasso": [{"x": [0], "y": [0]}]}) == [], "degenerate shapes are ignored"
+
+
+def test_the_error_histogram_sends_bars_not_rows():
+    errors = np.random.default_rng(0).gamma(2.0, 0.01, 100_000)
+    fig = error_histogram(errors, cut=float(np.percentile(errors, 95)))
+    bar = fig.data[0]
+    assert len(bar.x) == len(bar.y) == HISTOGRAM_BINS and int(np.sum(bar.y)) == len(errors)
+    assert len(fig.to_json()) < 20_000  # a few KB at any row count
+    assert len(error_histogram(np.array([]), cut=0.0).data[0].y) == 0
