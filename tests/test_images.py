@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from PIL import Image
 
 from aecore import DataError, Limits, images_from_array, load_images
 from aecore.dataset import ImagePreprocessor
+from tests.corpus import png_claiming
 
 GREY = np.full((8, 8), 100, np.uint8)
 V = 100 / 255
@@ -20,15 +19,6 @@ V = 100 / 255
 
 def gradient(w=8, h=8) -> np.ndarray:
     return (np.add.outer(np.arange(h), np.arange(w)) * 255 // (w + h - 2)).astype(np.uint8)
-
-
-def bomb_png(width: int, height: int) -> bytes:
-    """A ~60-byte PNG whose header declares width x height pixels (it would inflate to gigabytes)."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + chunk(b"IEND", b""))
 
 
 # -- formats ---------------------------------------------------------------------------------------
@@ -233,7 +223,7 @@ def test_no_images_found(tmp_path, zip_bytes):
 
 
 def test_decompression_bomb_header_is_refused_before_decoding(image_bytes):
-    bomb = bomb_png(50_000, 50_000)  # 2.5 gigapixels declared in 70 bytes
+    bomb = png_claiming(50_000, 50_000)  # 2.5 gigapixels declared in 70 bytes
     assert len(bomb) < 100
     ds = load_images([("ok.png", image_bytes(GREY)), ("bomb.png", bomb)])
     assert ds.n == 1

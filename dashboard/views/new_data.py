@@ -4,15 +4,13 @@ trace, with how many rows the current threshold would flag. How a user checks ne
 anomalies. Its rows are picked on the map like any other (their ids follow the training rows')."""
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
 from aecore.describe import compare_table_row
 from aecore.errors import AecoreError
 from aecore.newdata import Placement, place, prepare_like
 
-from ..data_panel import IMAGE_TYPES, TABLE_TYPES
+from ..data_panel import IMAGE_TYPES, TABLE_TYPES, digest_of
 from ..render import diff_heatmap, to_pil
 from ..state import NewData, Workspace
 from .common import show_images
@@ -33,14 +31,6 @@ def placement(ws: Workspace) -> Placement | None:
     if key not in e.derived:
         e.derived[key] = place(ws.model, ws.new_data.dataset, ex.codes, ex.xy, ex.errors, pct)
     return e.derived[key]
-
-
-def digest_of(files) -> str:
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.name.encode())
-        h.update(f.getvalue())
-    return h.hexdigest()
 
 
 def load(ws: Workspace, files) -> None:
