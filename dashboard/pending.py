@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aecore import Dataset, table_dataset
+from aecore.tables import PARQUET_SUFFIXES
 
 from .state import PRETRAINED, PendingImages, PendingTable, Workspace
 
@@ -28,7 +29,8 @@ def target(ws: Workspace) -> tuple[Dataset, str, str | None]:
     p = ws.pending
     if isinstance(p, PendingTable):
         label, features = table_choice(p)
-        return table_dataset(p.df, label=label, features=features, name=p.name, report=p.report), f"csv: {p.name}", \
+        kind = "parquet" if p.name.lower().endswith(PARQUET_SUFFIXES) else "csv"
+        return table_dataset(p.df, label=label, features=features, name=p.name, report=p.report), f"{kind}: {p.name}", \
             p.digest
     if isinstance(p, PendingImages):
         return p.dataset, f"images: {p.dataset.name}", p.digest

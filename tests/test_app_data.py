@@ -277,3 +277,18 @@ def test_without_a_server_folder_only_the_upload_is_offered(app, monkeypatch):
     monkeypatch.delenv("LATENT_EXPLORER_BUNDLES", raising=False)
     choose_source(app, "Saved model")
     assert not [s for s in app.selectbox if s.key == "server_bundle"]
+
+
+def test_a_parquet_table_uploads_and_trains(app):
+    import io
+
+    import pandas as pd
+
+    buf = io.BytesIO()
+    pd.read_csv(io.BytesIO(make_csv(150))).to_parquet(buf, index=False)
+    fast_training(app)
+    upload_csv(app, buf.getvalue(), name="plants.parquet")
+    assert ws(app).pending_table is not None and "(Parquet)" in ws(app).pending_table.report[0]
+    app.button(key="table_train").click().run()
+    wait_for_training(app)
+    assert ws(app).source == "parquet: plants.parquet" and ws(app).dataset.n == 150
