@@ -34,14 +34,17 @@ EVERY_POINT = 100_000       # the bare app drawn with this many points: what a c
 VIEWPORT = {"width": 1400, "height": 1300}  # the whole map in view: no click off-screen
 
 # The round-trip probe, installed once per page. arm() notes what the inspector shows now; the next
-# mousedown starts the clock; `done` (below) stops it once the page shows a different pick.
+# mousedown starts the clock; `done` (below) stops it once the page shows a different pick. It reads
+# textContent, never innerText: innerText forces a layout on every DOM change it looks at, a cost of the
+# instrument (larger on a larger page) that no user pays.
 PROBE_JS = """(mode) => {
   const r = window.__rt = {start: null, end: null, armed: false, before: null};
   const recon = () => { for (const el of document.querySelectorAll('[data-testid=stImageContainer]')) {
       const cap = el.querySelector('[data-testid=stImageCaption]'); const img = el.querySelector('img');
-      if (cap && cap.innerText.trim() === 'reconstruction' && img) return img; } return null; };
+      if (cap && cap.textContent.trim() === 'reconstruction' && img) return img; } return null; };
   const title = () => { for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer]')) {
-      const t = el.innerText.trim(); if (mode === 'bare' ? t.startsWith('picked row') : /^Row \\d+/.test(t)) return t; }
+      const t = el.textContent.trim();
+      if (mode === 'bare' ? t.startsWith('picked row') : /^Row \\d+/.test(t)) return t; }
     return null; };
   const state = () => { const img = mode === 'bare' ? null : recon();
     return {title: title(), src: img ? img.src : null,
@@ -68,6 +71,10 @@ POINT_JS = """([t, i]) => { const gd = document.querySelector('.js-plotly-plot')
   if (y < 0.15 * ya._length || y > 0.97 * ya._length || x < 0.03 * xa._length || x > 0.97 * xa._length) return null;
   const box = gd.getBoundingClientRect();
   return [box.x + xa._offset + x, box.y + ya._offset + y]; }"""
+
+# The inspector's "N rows selected" line, or null when no selection is shown.
+SELECTED_JS = """() => { for (const el of document.querySelectorAll('[data-testid=stMarkdownContainer] strong')) {
+  const t = el.textContent.trim(); if (t.endsWith('rows selected')) return t; } return null; }"""
 
 SIZES_JS = "(first) => document.querySelector('.js-plotly-plot')._fullData.slice(first).map(t => t.x.length)"
 
@@ -168,7 +175,7 @@ class Session:
 
 def open_bundle(s: Session, bundle: Path) -> tuple[int, float]:
     """Upload a bundle in the session; the websocket bytes and seconds until its map is drawn."""
-    ui.choose_source(s.page, "Saved model")
+    ui.choose(s.page, "Saved model")
     before, started = s.received, time.perf_counter()
     s.page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(bundle))
     ui.wait_for_map(s.page, f"model: {bundle.name}", timeout_s=600)
@@ -190,13 +197,19 @@ def box_select(s: Session, xy: np.ndarray) -> dict:
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move(x1, y1, steps=8)
+    before = page.evaluate(SELECTED_JS)  # the previous box's count, still on the page until this one's shows
     started = time.perf_counter()
     page.mouse.up()
-    shown = page.locator("[data-testid=stMarkdownContainer] strong", has_text="rows selected").first
-    shown.wait_for(timeout=60_000)
+    try:
+        page.wait_for_function(f"(before) => {{ const t = ({SELECTED_JS})(); return t !== null && t !== before; }}",
+                               arg=before, timeout=60_000, polling=20)
+    except Exception:
+        if before is None:  # nothing shown at all: the selection never arrived
+            raise
+        # the same count as the box before (boxes of the same size over the same rows): wait for the rerun
     seconds = time.perf_counter() - started
     ui.wait_idle(page)
-    count = int(shown.inner_text().split()[0].replace(",", ""))
+    count = int(page.evaluate(SELECTED_JS).split()[0].replace(",", ""))
     x0, x1, y0, y1 = page.evaluate("""() => { const s = document.querySelector('.js-plotly-plot').layout.selections[0];
       return [s.x0, s.x1, s.y0, s.y1]; }""")  # the box as Plotly holds it, in data coordinates
     inside = int(((xy[:, 0] >= min(x0, x1)) & (xy[:, 0] <= max(x0, x1))

@@ -65,7 +65,7 @@ def measure(n: int, count: int, folder: Path) -> dict:
         page = b.new_page(viewport={"width": 1400, "height": 1300})  # the whole map in view: no click off-screen
         page.goto(url)
         ui.wait_for_map(page, "sample: digits", timeout_s=300)
-        ui.choose_source(page, "Saved model")
+        ui.choose(page, "Saved model")
         page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(bundle))
         ui.wait_for_map(page, f"model: {bundle.name}", timeout_s=300)
         ui.wait_idle(page)

@@ -57,7 +57,7 @@ def timed_upload(page, path: Path) -> float:
 
 
 def timed_open_sample(page) -> float:
-    ui.choose_source(page, "Sample")
+    ui.choose(page, "Sample")
     start = time.perf_counter()
     page.get_by_role("button", name="Open sample").click()
     page.wait_for_timeout(50)

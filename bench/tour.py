@@ -1,6 +1,6 @@
 """A newcomer's session in screenshots, for looking at what the app shows on real data: upload a file,
 press the obvious Train, click a point, open each of its views, ring its neighbours, box-select, search,
-and visit the other tabs. One PNG per step, and the count of error boxes on the page at the end.
+and visit the other views. One PNG per step, and the count of error boxes on the page at the end.
 
     python -m bench.tour OUT_DIR FILE [--query TEXT]      # a CSV, or an image / folder / ZIP of images
 """
@@ -44,7 +44,7 @@ def tour(out: Path, data: Path, query: str) -> int:
         page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
         settle(page)
         sidebar = page.locator("[data-testid=stSidebar]")
-        ui.choose_source(page, "Table" if table else "Images")
+        ui.choose(page, "Table" if table else "Images")
         sidebar.locator("input[type=file]").first.set_input_files(str(data))
         settle(page)
         shot(page, "01_uploaded")
@@ -57,10 +57,10 @@ def tour(out: Path, data: Path, query: str) -> int:
         settle(page)
         shot(page, "03_point")
         for name in POINT_VIEWS:
-            page.get_by_role("tab", name=name).click()
+            ui.choose(page, name)
             settle(page)
             shot(page, f"04_{name.lower()}")
-        page.get_by_role("tab", name="Neighbours").click()
+        ui.choose(page, "Neighbours")
         settle(page)
         page.get_by_role("button", name="Ring them on the map").click()
         settle(page)
@@ -77,10 +77,10 @@ def tour(out: Path, data: Path, query: str) -> int:
         page.keyboard.press("Enter")
         settle(page)
         shot(page, "07_find")
-        for tab in ["Anomalies", "Training", "Data"]:
-            page.get_by_role("tab", name=tab).click()
+        for view in ["Anomalies", "Training", "Data"]:
+            ui.choose(page, view)
             settle(page)
-            shot(page, f"08_{tab.lower()}")
+            shot(page, f"08_{view.lower()}")
         errors = page.locator("[data-testid=stException], [data-testid=stAlertContentError]").count()
     print(f"error boxes on the page: {errors}")
     return errors

@@ -125,7 +125,8 @@ def wait_for_map(page, header_text: str, timeout_s: float = 300) -> None:
         arg=header_text, timeout=timeout_s * 1000, polling=100)
 
 
-def choose_source(page, name: str) -> None:
+def choose(page, name: str) -> None:
+    """Pick an option of a segmented control (the data source, the view, the point's view) by its name."""
     option = page.get_by_role("radio", name=name, exact=True).first
     if option.get_attribute("aria-checked") != "true":
         option.click()
@@ -134,7 +135,7 @@ def choose_source(page, name: str) -> None:
 
 def upload_images_and_train(page, path: Path) -> None:
     """Upload images (read at once) and press the one Train button, which then names the upload."""
-    choose_source(page, "Images")
+    choose(page, "Images")
     page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(path))
     button = page.get_by_role("button", name=f"Train on {path.name}")
     button.wait_for(state="visible", timeout=300_000)

@@ -34,6 +34,7 @@ def anomaly_panel() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with right:
         pct = st.slider("Threshold percentile", 50.0, 99.9, 95.0, 0.1, key=f"anom_pct_{ws.version}",
+                        persist_state="page",
                         help="Rows with a reconstruction error above this percentile are flagged.")
         cut = threshold(errors, pct)
         flagged = int((errors > cut).sum())
@@ -41,7 +42,7 @@ def anomaly_panel() -> None:
         if ds.label:
             values = category_order(category_values(ds.meta[ds.label]))
             chosen = st.multiselect(f"Which '{ds.label}' values are anomalies?", values,
-                                    key=f"anom_labels_{ws.version}",
+                                    key=f"anom_labels_{ws.version}", persist_state="page",
                                     help="With known anomalies, the AUROC says how well the error ranks them first.")
             if chosen:
                 score = auroc(errors, anomaly_mask(ds.meta[ds.label], chosen))
@@ -51,7 +52,7 @@ def anomaly_panel() -> None:
                            mime="text/csv", on_click="ignore", key="dl_scores")
     with left:
         st.plotly_chart(error_histogram(errors, cut), key=f"anom_hist_{ws.version}", config={"displayModeBar": False})
-    k = st.slider("Most anomalous rows to show", 4, 48, 12, 4, key=f"anom_k_{ws.version}")
+    k = st.slider("Most anomalous rows to show", 4, 48, 12, 4, key=f"anom_k_{ws.version}", persist_state="page")
     rows = top_k(errors, k)
     if ds.kind == "image":
         recon = ws.model.reconstruct(ds.X[rows])

@@ -1,7 +1,7 @@
 """The models of this data side by side: one table (held-out error beside PCA's at each model's latent
 size, anomaly AUROC for the label values the user names, training time, how faithful each map is to its
 codes, how much each model agrees with the first on who is near whom) and their maps next to each other
-with linked selection: a point, box or lasso picked on one is ringed on all. Also the bar above the tabs
+with linked selection: a point, box or lasso picked on one is ringed on all. Also the bar above the views
 that lists the kept models, switches between them without retraining, and removes them."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SHOWN_MAPS = 3      # maps drawn side by side at most (the table takes every cho
 MAP_HEIGHT = 360
 
 
-# -- the bar above the tabs -------------------------------------------------------------------------------
+# -- the bar above the views ------------------------------------------------------------------------------
 def on_pick_model() -> None:
     ws = get_ws()
     ws.switch(st.session_state[f"model_pick_{ws.version}"])
@@ -41,10 +41,10 @@ def models_bar(ws: Workspace) -> None:
     c2.button("Remove", on_click=on_remove_model, key="model_remove", width="stretch",
               help="Forget this model (the others stay)")
     c3.caption(f"{len(ws.entries)} models of this data kept (at most {MAX_MODELS}; the oldest goes first). "
-               "Compare them in the Compare tab.")
+               "Compare them in the Compare view.")
 
 
-# -- the Compare tab ---------------------------------------------------------------------------------------
+# -- the Compare view --------------------------------------------------------------------------------------
 def derived(entry: ModelEntry, key, build):
     """A per-model figure, computed once for the model's life in the session (switching keeps it)."""
     if key not in entry.derived:
@@ -139,11 +139,13 @@ def compare_panel() -> None:
     options = list(range(len(ws.entries)))
     c1, c2 = st.columns([3, 2])
     chosen = c1.multiselect("Models to compare", options, default=options[-SHOWN_MAPS:], key=f"cmp_{ws.version}",
+                            persist_state="page",
                             format_func=lambda i: f"#{i + 1} {ws.entries[i].name}")
     anomalous = []
     if ds.label:
         values = category_order(category_values(ds.meta[ds.label]))
         anomalous = c2.multiselect(f"Which '{ds.label}' values are anomalies?", values, key=f"cmp_anom_{ws.version}",
+                                   persist_state="page",
                                    help="With known anomalies, each model's AUROC says how well its error finds them.")
     if len(chosen) < 2:
         st.caption("Choose two or more models.")

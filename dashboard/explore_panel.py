@@ -137,8 +137,8 @@ def map_panel() -> None:
     ws = get_ws()
     ex = ws.exploration
     top = st.columns([2, 3])
-    colour_by = top[0].selectbox("Colour by", colour_options(ws), key=f"colour_by_{ws.version}")
-    query = top[1].text_input("Find rows", key=f"find_{ws.version}",
+    colour_by = top[0].selectbox("Colour by", colour_options(ws), key=f"colour_by_{ws.version}", persist_state="page")
+    query = top[1].text_input("Find rows", key=f"find_{ws.version}", persist_state="page",
                               placeholder="row id, file name, any value, or column:value",
                               help="Matches are ringed on the map and listed under it.")
     find_panel(ws, query)
@@ -209,16 +209,16 @@ def highlight_list(ws: Workspace) -> None:
 POINT_VIEWS = {"Reconstruction": reconstruction.render, "Neighbours": neighbours.render,
                "Traversal": traversal.render, "Walk": walk.render, "Denoise": denoise.render,
                "Compression": compression.render}
+POINT_VIEW_KEY = "point_view"
 
 
 def point_views(ws: Workspace, row: int) -> None:
-    """The picked row under one tab per question; only the open tab is computed (tabs rerun lazily)."""
+    """The picked row, one question at a time: a control inside the inspector fragment picks the view, so
+    switching reruns the inspector alone and only the chosen view is computed (see main.py on tabs)."""
     st.markdown(f"**{reconstruction.title(ws, row)}**")
-    tabs = st.tabs(list(POINT_VIEWS), key="point_view", on_change="rerun")
-    for view, tab in zip(POINT_VIEWS.values(), tabs, strict=True):
-        if tab.open:
-            with tab:
-                view(ws, row)
+    name = st.segmented_control("Point view", list(POINT_VIEWS), key=POINT_VIEW_KEY, persist_state="page",
+                                default="Reconstruction", required=True, label_visibility="collapsed")
+    POINT_VIEWS[name](ws, row)
 
 
 @st.fragment(key="inspector")
@@ -244,7 +244,7 @@ def inspector_panel() -> None:
         ws.click_started = None
 
 
-def explore_tab(ws: Workspace) -> None:
+def explore_view(ws: Workspace) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         map_panel()

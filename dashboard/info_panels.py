@@ -1,4 +1,4 @@
-"""The Training, Data and Export tabs: what the model is and how well it does, what the data is, and
+"""The Training, Data and Export views: what the model is and how well it does, what the data is, and
 downloads. Downloads build their bytes only when clicked (callable data), never on a rerun."""
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from aecore.export import codes_frame, to_csv_bytes
 
 from .figures import frame_figure, loss_figure
 from .render import to_pil
-from .state import Generated, Workspace
+from .state import VIEW_KEY, Generated, Workspace
 
 THUMBS = 32
 KL_SAMPLE = 2000  # rows the KL per dimension is averaged over: a stable mean, in well under a second
 
 
-def training_tab(ws: Workspace) -> None:
+def training_view(ws: Workspace) -> None:
     m = ws.model
     cfg = m.config_
     st.markdown(f"**{m.model}** autoencoder · latent {cfg.latent_dim} · {cfg.backbone} backbone {cfg.hidden} · "
@@ -29,7 +29,7 @@ def training_tab(ws: Workspace) -> None:
     if m.history_:
         st.plotly_chart(loss_figure(m.history_), key=f"loss_{ws.version}", config={"displayModeBar": False})
     replay(ws)
-    st.caption("A walk between two rows, decoded step by step: pick a point on the map and open its Walk tab.")
+    st.caption("A walk between two rows, decoded step by step: pick a point on the map and open its Walk view.")
     if m.is_variational:
         kl = m.kl_per_dim(ws.dataset.X[:KL_SAMPLE])
         st.markdown("**KL per latent dimension** (near 0: a dimension the model does not use)")
@@ -56,10 +56,14 @@ def vae_samples(ws: Workspace) -> None:
         st.image([to_pil(s, 96) for s in decoded], output_format="PNG")
     else:
         st.dataframe(ws.dataset.preprocessor.inverse_transform(decoded), hide_index=True)
-    if st.button("Show where they fall on the map", key="vae_sample_map"):
-        ws.generated = [g for g in ws.generated if g.name != "VAE samples"]
-        ws.generated.append(Generated("VAE samples", codes, "generated"))
-        st.rerun(scope="app")
+    st.button("Show where they fall on the map", key="vae_sample_map", on_click=show_on_map, args=(ws, codes))
+
+
+def show_on_map(ws: Workspace, codes: np.ndarray) -> None:
+    """Draw the samples on the map where their codes fall, and show the map."""
+    ws.generated = [g for g in ws.generated if g.name != "VAE samples"]
+    ws.generated.append(Generated("VAE samples", codes, "generated"))
+    st.session_state[VIEW_KEY] = "Explore"
 
 
 @st.fragment(key="replay")
@@ -76,7 +80,7 @@ def replay(ws: Workspace) -> None:
                     config={"displayModeBar": False})
 
 
-def data_tab(ws: Workspace) -> None:
+def data_view(ws: Workspace) -> None:
     ds = ws.dataset
     shape = "×".join(map(str, ds.sample_shape))
     st.markdown(f"**{ds.name}** · {ds.n:,} rows · features per row {shape}"
@@ -91,7 +95,7 @@ def data_tab(ws: Workspace) -> None:
         st.dataframe(ds.meta.head(500), height=300)
 
 
-def export_tab(ws: Workspace) -> None:
+def export_view(ws: Workspace) -> None:
     ds, ex, m = ws.dataset, ws.exploration, ws.model
     st.markdown("**Keep your work.** The model bundle holds the model, the data preparation, the data, the codes "
                 "and the map: load it back from *Saved model* in the sidebar, or use it with `python -m aecore`.")

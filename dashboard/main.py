@@ -1,4 +1,5 @@
-"""Page wiring: sidebar (data, training), the header, the live training panel, and the tabs."""
+"""Page wiring: sidebar (data, training), the header, the live training panel, and the views (Explore,
+Compare, Anomalies, Training, Data, Export), one shown at a time."""
 from __future__ import annotations
 
 import threading
@@ -13,10 +14,10 @@ from . import big_map, timing
 from .anomaly_panel import anomaly_panel
 from .compare_panel import compare_panel, models_bar
 from .data_panel import data_sidebar, open_default, table_setup
-from .explore_panel import explore_tab
-from .info_panels import data_tab, export_tab, training_tab
+from .explore_panel import explore_view
+from .info_panels import data_view, export_view, training_view
 from .pool import shared_pool
-from .state import Workspace, get_ws
+from .state import VIEW_KEY, Workspace, get_ws
 from .training_panel import train_sidebar, training_progress
 
 
@@ -72,17 +73,20 @@ def main() -> None:
         st.info("Training the first model… the map appears here when it is ready.")
         return
     models_bar(ws)
-    tabs = {"Explore": lambda: explore_tab(ws), "Compare": compare_panel, "Anomalies": anomaly_panel,
-            "Training": lambda: training_tab(ws), "Data": lambda: data_tab(ws), "Export": lambda: export_tab(ws)}
-    for (name, draw), tab in zip(tabs.items(), st.tabs(list(tabs)), strict=True):
-        with tab:
-            guarded(name, draw)
+    views = {"Explore": lambda: explore_view(ws), "Compare": compare_panel, "Anomalies": anomaly_panel,
+             "Training": lambda: training_view(ws), "Data": lambda: data_view(ws), "Export": lambda: export_view(ws)}
+    # One view at a time, picked above it, not st.tabs: tabs re-render and walk the DOM inside them on every
+    # change within them, which about doubled the time from a click on the map to the inspector showing
+    # the row (ARCHITECTURE.md, "What a click costs"). Only the chosen view runs.
+    name = st.segmented_control("View", list(views), key=VIEW_KEY, default="Explore", required=True,
+                                label_visibility="collapsed", persist_state="page")
+    guarded(name, views[name])
 
 
 def guarded(name: str, draw) -> None:
-    """Draw one tab; a failure there is said there, and the other tabs and the model stay as they are."""
+    """Draw one view; a failure there is said there, and the other views and the model stay as they are."""
     try:
         draw()
     except Exception as exc:  # a view's bug must not blank the page
-        st.error(f"The {name} view failed ({type(exc).__name__}: {exc}). The model and the other tabs are "
+        st.error(f"The {name} view failed ({type(exc).__name__}: {exc}). The model and the other views are "
                  "unaffected; please report this.")

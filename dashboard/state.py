@@ -73,6 +73,7 @@ class Highlight:
     name: str     # legend entry, e.g. "3 matches" or "neighbours of row 12"
 
 
+VIEW_KEY = "view"  # the page's chosen view (Explore, Compare, ...): a widget key, so a callback can switch it
 MAX_MODELS = 6  # models kept per session (all of one dataset); the oldest goes first, with a notice
 PRETRAINED = " (pre-trained)"  # how a sample's shipped model is named; a model trained here is not
 

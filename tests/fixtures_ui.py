@@ -86,8 +86,19 @@ def typed_array(value):
 
 def show_view(at: AppTest, name: str) -> AppTest:
     """Open one of the picked point's views (Reconstruction, Neighbours, Traversal, Denoise, Compression)."""
-    at.session_state["point_view"] = name
-    at.run()
+    from dashboard.explore_panel import POINT_VIEW_KEY
+
+    at.segmented_control(key=POINT_VIEW_KEY).set_value(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_view(at: AppTest, name: str) -> AppTest:
+    """Show one of the page's views (Explore, Compare, Anomalies, Training, Data, Export), as a user picks
+    it in the bar above them."""
+    from dashboard.state import VIEW_KEY
+
+    at.segmented_control(key=VIEW_KEY).set_value(name).run()
     assert not at.exception, at.exception
     return at
 

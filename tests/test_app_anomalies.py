@@ -1,11 +1,11 @@
-"""AppTest: opening a sample from the sidebar, the Anomalies tab (threshold slider, AUROC for a chosen
-anomaly class) on the breast cancer sample, and the Export and Data tabs."""
+"""AppTest: opening a sample from the sidebar, the Anomalies view (threshold slider, AUROC for a chosen
+anomaly class) on the breast cancer sample, and the Export, Data and Training views."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tests.fixtures_ui import by_label, fast_training, texts, wait_for_training, ws
+from tests.fixtures_ui import by_label, fast_training, open_view, texts, wait_for_training, ws
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def cancer(app):
     w = ws(app)
     assert w.source.startswith("sample: breast_cancer"), w.source
     assert w.dataset.n == 569 and w.dataset.label == "diagnosis"
-    return app
+    return open_view(app, "Anomalies")
 
 
 def metric(at, label: str) -> str:
@@ -56,23 +56,44 @@ def test_auroc_for_the_malignant_class(cancer):
 def test_most_anomalous_rows_table_follows_the_slider(cancer):
     w = ws(cancer)
     assert cancer.slider(key=f"anom_k_{w.version}").value == 12
-    tables = cancer.tabs[2].dataframe  # Explore, Compare, Anomalies
+    tables = cancer.dataframe  # only the chosen view is drawn: Anomalies
     assert len(tables) == 1, "the most anomalous rows are listed in a table for tabular data"
     assert len(tables[0].value) == 12
     assert list(tables[0].value["row"]) == list(np.argsort(-w.exploration.errors, kind="stable")[:12])
     cancer.slider(key=f"anom_k_{w.version}").set_value(20).run()
     assert not cancer.exception, cancer.exception
-    assert len(cancer.tabs[2].dataframe[0].value) == 20
+    assert len(cancer.dataframe[0].value) == 20
+
+
+def downloads(at) -> dict[str, str]:
+    return {b.key: b.label for b in at.get("download_button")}
 
 
 def test_export_and_scores_downloads_exist(cancer):
-    keys = {b.key for b in cancer.get("download_button")}
-    assert {"dl_bundle", "dl_codes", "dl_scores"} <= keys, keys
-    labels = {b.label for b in cancer.get("download_button")}
-    assert {"Download model bundle", "Download codes, map and errors (CSV)", "Download scores (CSV)"} <= labels
+    assert downloads(cancer) == {"dl_scores": "Download scores (CSV)"}, "the Anomalies view alone is drawn"
+    open_view(cancer, "Export")
+    shown = downloads(cancer)
+    assert {"dl_bundle": "Download model bundle", "dl_codes": "Download codes, map and errors (CSV)"}.items() \
+        <= shown.items(), shown
+    assert "dl_scores" not in shown
 
 
-def test_data_and_training_tabs_describe_the_model(cancer):
+def test_a_view_keeps_its_settings_while_another_is_shown(cancer):
+    """Only the chosen view runs; its widgets keep their values while the user looks elsewhere."""
+    w = ws(cancer)
+    cancer.slider(key=f"anom_pct_{w.version}").set_value(99.0).run()
+    cancer.multiselect(key=f"anom_labels_{w.version}").set_value(["malignant"]).run()
+    open_view(cancer, "Explore")
+    assert not cancer.get("download_button") and not any(m.label == "AUROC" for m in cancer.metric)
+    open_view(cancer, "Anomalies")
+    assert cancer.slider(key=f"anom_pct_{w.version}").value == 99.0
+    assert cancer.multiselect(key=f"anom_labels_{w.version}").value == ["malignant"]
+    assert any(m.label == "AUROC" for m in cancer.metric)
+
+
+def test_data_and_training_views_describe_the_model(cancer):
+    open_view(cancer, "Data")
+    assert "breast cancer" in texts(cancer) and "label column 'diagnosis'" in texts(cancer)
+    open_view(cancer, "Training")
     page = texts(cancer)
-    assert "breast cancer" in page and "label column 'diagnosis'" in page
     assert "autoencoder · latent" in page

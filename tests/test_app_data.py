@@ -7,6 +7,7 @@ import pytest
 from aecore.bundle import save_bundle
 from aecore.samples import DATA_DIR
 from dashboard.explore_panel import map_key
+from dashboard.state import VIEW_KEY
 from tests.fixtures_ui import (
     by_label,
     choose_source,
@@ -16,6 +17,7 @@ from tests.fixtures_ui import (
     make_csv,
     make_image_zip,
     make_text_zip,
+    open_view,
     plotly_state,
     select,
     texts,
@@ -154,7 +156,7 @@ def test_bad_csv_shows_an_error_and_keeps_the_model(app, name, data, message):
     assert any(message in e for e in errors), errors
     assert ws(app).pending_table is None
     assert_unchanged(app, before)
-    assert "Explore" in [t.label for t in app.tabs]
+    assert app.segmented_control(key=VIEW_KEY).value == "Explore", "the page still shows the map"
 
 
 def test_image_zip_upload_trains_and_inspects(app):
@@ -238,7 +240,7 @@ def test_shipped_sample_bundle_loads_as_saved_model(app):
 
 def test_a_label_with_a_blank_cell_maps_and_scores(app):
     """Once: "TypeError: '<' not supported between instances of 'float' and 'str'", the map replaced and
-    the other tabs blank. A missing label is the category '(missing)' everywhere."""
+    the other views blank. A missing label is the category '(missing)' everywhere."""
     fast_training(app)
     lines = make_csv(120).decode().splitlines()
     lines[5] = ",".join(lines[5].split(",")[:-1] + [""])  # one blank species
@@ -249,11 +251,13 @@ def test_a_label_with_a_blank_cell_maps_and_scores(app):
     from tests.fixtures_ui import map_traces
 
     assert "(missing)" in [t["name"] for t in map_traces(app)]
+    open_view(app, "Anomalies")
     chooser = by_label(app.multiselect, "Which 'species' values are anomalies?")
     assert "(missing)" in chooser.options
     chooser.set_value(["(missing)"]).run()
     assert not app.exception, app.exception
     assert by_label(app.metric, "AUROC").value != ""
+    open_view(app, "Explore")
     select(app, plotly_state([data_point(app, 4)]))
     assert "Row 4 · species (missing)" in texts(app)
 

@@ -1,15 +1,20 @@
-"""AppTest: the first screen and the Explore tab. A click on the map is simulated as Streamlit's
+"""AppTest: the first screen and the Explore view. A click on the map is simulated as Streamlit's
 AppTest allows: a PlotlyState written into session_state under the chart's key (dashboard.explore_panel.map_key),
 which st.plotly_chart then returns to map_panel, which applies it (apply_selection)."""
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.elements.plotly_chart import PlotlyState
 
 from dashboard.explore_panel import apply_selection, map_key, point_id
 from dashboard.figures import GRID_ID
-from dashboard.state import Pick, Workspace
+from dashboard.render import to_pil
+from dashboard.state import VIEW_KEY, Pick, Workspace
 from tests.fixtures_ui import data_point, image_captions, plotly_state, select, texts, ws
 
 
@@ -20,11 +25,12 @@ def test_default_load_opens_pretrained_digits(app):
     assert w.dataset.kind == "image" and w.dataset.n == 1797
     assert w.source.startswith("sample: digits")
     assert app.title[0].value == "Latent explorer"
-    assert [t.label for t in app.tabs] == ["Explore", "Compare", "Anomalies", "Training", "Data", "Export"]
-    # the map: a plotly chart registered under the versioned key, in the Explore tab
+    views = app.segmented_control(key=VIEW_KEY)
+    assert views.options == ["Explore", "Compare", "Anomalies", "Training", "Data", "Export"]
+    assert views.value == "Explore", "the page opens on the map"
+    # the map: a plotly chart registered under the versioned key; only the chosen view is drawn
     assert map_key(w) in app.session_state
-    explore = app.tabs[0]
-    assert any(el.type == "plotly_chart" for el in explore.get("plotly_chart")), "no map in the Explore tab"
+    assert any(map_key(w) in el.proto.id for el in app.get("plotly_chart")), "no map in the Explore view"
     assert "Click a point on the map" in texts(app)
     assert not app.error
 
@@ -40,6 +46,19 @@ def test_point_click_shows_reconstruction(app):
     captions = image_captions(app)
     assert "original" in captions and "reconstruction" in captions
     assert any(c.startswith("difference") for c in captions)
+
+
+def test_a_clicks_images_arrive_with_the_reply(app):
+    """The reconstruction travels inline (a PNG data URI), so the page needs no second request to show it,
+    and it is the model's reconstruction of the clicked row."""
+    select(app, plotly_state([data_point(app, 5)]))
+    image = next(img for img in app.image if "reconstruction" in img.captions)
+    url = image.proto.imgs[list(image.captions).index("reconstruction")].url
+    assert url.startswith("data:image/png;base64,")
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    w = ws(app)
+    expected = np.asarray(to_pil(w.model.reconstruct(w.dataset.X[5:6])[0]))
+    assert np.array_equal(shown[:, : expected.shape[1]], expected), "the image is the row's reconstruction"
 
 
 def test_another_point_replaces_the_pick(app):

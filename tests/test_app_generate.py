@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from aecore.estimator import interpolate
+from dashboard.state import VIEW_KEY
 from tests.fixtures_ui import (
     by_label,
     data_point,
@@ -12,6 +13,7 @@ from tests.fixtures_ui import (
     image_captions,
     map_traces,
     open_sample,
+    open_view,
     plotly_state,
     select,
     show_view,
@@ -67,9 +69,11 @@ def test_vae_samples_are_drawn_where_their_codes_fall(app):
     app.button(key="train_button").click().run()
     wait_for_training(app)
     assert ws(app).model.is_variational
+    open_view(app, "Training")
     by_label(app.button, "Sample 8 new images from the prior").click().run()
     assert not app.exception, app.exception
     app.button(key="vae_sample_map").click().run()
+    assert app.segmented_control(key=VIEW_KEY).value == "Explore", "the button shows the map"
     stars = map_traces(app)[-1]
     assert stars["name"] == "VAE samples" and len(stars["x"]) == 8
     assert all(c == -1 for c in stars["customdata"]), "a generated point decodes its spot when clicked"

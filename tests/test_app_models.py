@@ -15,6 +15,7 @@ from tests.fixtures_ui import (
     fast_training,
     map_traces,
     open_sample,
+    open_view,
     plotly_state,
     select,
     texts,
@@ -76,7 +77,7 @@ def test_new_data_replaces_the_models(two_models):
 
 
 def test_compare_view_table_and_linked_maps(two_models):
-    app = two_models
+    app = open_view(two_models, "Compare")
     table = next(d.value for d in app.dataframe if "map trustworthiness" in d.value.columns)
     assert len(table) == 2 and list(table["#"]) == [1, 2]
     assert table["agrees with #1 on neighbours"].iloc[0] == 1.0
@@ -106,6 +107,7 @@ def test_compare_view_table_and_linked_maps(two_models):
 
 
 def test_training_frames_are_kept_and_replayed(two_models):
+    open_view(two_models, "Training")
     entry = ws(two_models).entry
     assert len(entry.frames) >= 2 and entry.frames[0].xy.shape == (1000, 2)
     assert entry.derived["frame_labels"] is not None and len(entry.derived["frame_labels"]) == 1000

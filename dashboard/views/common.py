@@ -1,9 +1,12 @@
 """Small drawing helpers the views share: rows of captioned images, and a gallery of rows."""
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import streamlit as st
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
 from aecore import Dataset
 from aecore.dataset import category_value
@@ -14,14 +17,27 @@ GALLERY_COLS = 6
 THUMB_PX = 64
 GAP_PX = 12
 SIDE_BY_SIDE_PX = 330  # the inspector's inner width on a 1400-1600 px wide page, less the gaps
+INLINE_MAX_BYTES = 48_000  # PNGs up to this size travel inside the reply (base64: a third larger)
 
 
-def show_images(pairs: list[tuple[str, object]]) -> None:
-    """Images side by side, each with its caption: one element (a click pays for one, not one per image)."""
+def show_images(pairs: list[tuple[str, Image.Image]]) -> None:
+    """Images side by side, each with its caption: one element (a click pays for one, not one per image),
+    its images inline in the message when small (see inline)."""
     width = min(SIDE_BY_SIDE_PX // len(pairs), DISPLAY_PX)  # all on one row of the inspector
     # Streamlit sets a list's images edge to edge: a white margin keeps them apart.
-    spaced = [ImageOps.expand(image, border=(0, 0, GAP_PX, 0), fill="white") for _, image in pairs]
+    spaced = [inline(ImageOps.expand(image, border=(0, 0, GAP_PX, 0), fill="white")) for _, image in pairs]
     st.image(spaced, caption=[caption for caption, _ in pairs], width=width, output_format="PNG")
+
+
+def inline(image: Image.Image) -> Image.Image | str:
+    """A small image as a PNG data URI, which st.image passes to the page as it is: the image arrives with
+    the click's reply instead of being fetched from the server afterwards (one round trip less, about a
+    third of a click's time on the digits map). Larger images go to Streamlit's media files as usual."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    if buf.tell() > INLINE_MAX_BYTES:
+        return image
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def row_title(ds: Dataset, row: int) -> str:

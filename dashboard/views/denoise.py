@@ -24,11 +24,11 @@ def render(ws: Workspace, row: int) -> None:
     ds, m = ws.dataset, ws.model
     trained = m.config_.objective == "denoising"
     c1, c2 = st.columns(2)
-    kind = c1.segmented_control("Noise", NOISE_KINDS, key="denoise_kind", required=True,
+    kind = c1.segmented_control("Noise", NOISE_KINDS, key="denoise_kind", persist_state="page", required=True,
                                 default=m.config_.noise if trained else NOISE_KINDS[0])
     level = c2.slider("Strength", 0.05, 0.9, float(m.config_.noise_level) if trained else 0.3, 0.05,
-                      key="denoise_level", help="Gaussian: the noise's standard deviation. Masking: the share of "
-                                                "values set to 0.")
+                      key="denoise_level", persist_state="page",
+                      help="Gaussian: the noise's standard deviation. Masking: the share of values set to 0.")
     one = denoise(m, ds.X[row : row + 1], kind, level, seed=row, pca=pca(ws))
     if ds.kind == "image":
         show_images([("clean", to_pil(one.clean[0])), (f"noisy · error {one.noisy_mse[0]:.4g}", to_pil(one.noisy[0])),

@@ -19,7 +19,7 @@ def index(ws: Workspace) -> LatentIndex:
 
 def render(ws: Workspace, row: int) -> None:
     ds = ws.dataset
-    k = st.slider("Neighbours", 3, 30, 10, key="neighbours_k")
+    k = st.slider("Neighbours", 3, 30, 10, key="neighbours_k", persist_state="page")
     nb = index(ws).neighbours(row, k)
     st.caption(nb.summary())
     if ds.kind == "image":

@@ -15,11 +15,11 @@ from ..render import diff_heatmap, to_pil
 from ..state import NewData, Workspace
 from .common import show_images
 
-DEFAULT_PERCENTILE = 95.0  # the Anomalies tab's default threshold, used until the user moves it
+DEFAULT_PERCENTILE = 95.0  # the Anomalies view's default threshold, used until the user moves it
 
 
 def percentile(ws: Workspace) -> float:
-    """The threshold the Anomalies tab shows (its slider), so both views flag the same rows."""
+    """The threshold the Anomalies view shows (its slider), so both views flag the same rows."""
     return float(st.session_state.get(f"anom_pct_{ws.version}", DEFAULT_PERCENTILE))
 
 

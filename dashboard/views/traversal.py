@@ -35,8 +35,9 @@ def render(ws: Workspace, row: int) -> None:
     o = order(ws)
     latent = len(o.score)
     c1, c2 = st.columns(2)
-    shown = c1.slider("Dimensions", 1, latent, min(8, latent), key="traverse_dims") if latent > 1 else 1
-    steps = c2.slider("Steps", 3, 11, 7, 2, key="traverse_steps")
+    shown = (c1.slider("Dimensions", 1, latent, min(8, latent), key="traverse_dims", persist_state="page")
+             if latent > 1 else 1)
+    steps = c2.slider("Steps", 3, 11, 7, 2, key="traverse_steps", persist_state="page")
     dims = [int(d) for d in o.order[:shown]]
     lo, hi = ranges(ws)
     tr = traverse(ws.model, ws.exploration.codes[row], dims, lo, hi, steps)
@@ -59,7 +60,7 @@ def image_grid(tr, o: DimensionOrder, steps: int) -> None:
 def table_response(ws: Workspace, tr, o: DimensionOrder) -> None:
     pre = ws.dataset.preprocessor
     pick = st.selectbox("Dimension", list(range(len(tr.dims))), format_func=lambda i: dim_label(o, tr.dims[i]),
-                        key="traverse_table_dim")
+                        key="traverse_table_dim", persist_state="page")
     frame = feature_response(tr, pick, pre)
     z = frame.columns[0]
     numeric = [c.name for c in pre.numeric]

@@ -29,7 +29,7 @@ def render(ws: Workspace, row: int) -> None:
         return
     ds, ex, m = ws.dataset, ws.exploration, ws.model
     st.markdown(f"**From** {row_title(ds, start)} **to** {row_title(ds, row)}")
-    steps = st.slider("Steps", 3, 12, 8, key="walk_steps")
+    steps = st.slider("Steps", 3, 12, 8, key="walk_steps", persist_state="page")
     codes = interpolate(ex.codes[start], ex.codes[row], steps, spherical=m.is_variational)
     path = m.inverse_transform(codes)
     if ds.kind == "image":

@@ -42,7 +42,7 @@ def bundle(tmp_path_factory):
 
 
 def open_big_map(page, path) -> None:
-    ui.choose_source(page, "Saved model")
+    ui.choose(page, "Saved model")
     page.locator("section[data-testid=stSidebar] input[type=file]").first.set_input_files(str(path))
     ui.wait_for_map(page, f"model: {path.name}", timeout_s=300)
     ui.wait_idle(page, 300)
