@@ -1,5 +1,6 @@
 """The heart of the app: the latent map (fragment "map", with colour and search) and the inspector
-beside it (fragment "inspector": the views of what was picked, in dashboard/views/). A click on the
+beside it (fragment "inspector": the views of what was picked, in dashboard/views/, under the point-view
+bar, fragment "point_view_bar"). A click on the
 map runs `on_map_select`, which records the pick and reruns only the inspector: the map is not rebuilt
 or re-sent, so the clicked point stays highlighted by Plotly's own selection styling. A search or
 "ring the neighbours" changes the figure (one small trace on top of the cached map)."""
@@ -210,34 +211,47 @@ POINT_VIEWS = {"Reconstruction": reconstruction.render, "Neighbours": neighbours
                "Traversal": traversal.render, "Walk": walk.render, "Denoise": denoise.render,
                "Compression": compression.render}
 POINT_VIEW_KEY = "point_view"
+DEFAULT_POINT_VIEW = "Reconstruction"
+
+
+def on_point_view() -> None:
+    st.rerun("inspector")
+
+
+@st.fragment(key="point_view_bar")
+def point_view_bar() -> None:
+    """Which question the inspector answers about a picked point. Its own fragment above the inspector: a
+    click on the map reruns the inspector without redrawing this control, and a change here reruns the
+    inspector alone."""
+    st.segmented_control("Point view", list(POINT_VIEWS), key=POINT_VIEW_KEY, persist_state="page",
+                         default=DEFAULT_POINT_VIEW, required=True, label_visibility="collapsed",
+                         on_change=on_point_view,
+                         help="What to ask about a picked point (a box, a lasso or a decoded spot has a view of "
+                              "its own).")
 
 
 def point_views(ws: Workspace, row: int) -> None:
-    """The picked row, one question at a time: a control inside the inspector fragment picks the view, so
-    switching reruns the inspector alone and only the chosen view is computed (see main.py on tabs)."""
+    """The picked row under the view chosen in point_view_bar; only that view is computed."""
     st.markdown(f"**{reconstruction.title(ws, row)}**")
-    name = st.segmented_control("Point view", list(POINT_VIEWS), key=POINT_VIEW_KEY, persist_state="page",
-                                default="Reconstruction", required=True, label_visibility="collapsed")
-    POINT_VIEWS[name](ws, row)
+    POINT_VIEWS[st.session_state.get(POINT_VIEW_KEY) or DEFAULT_POINT_VIEW](ws, row)
 
 
 @st.fragment(key="inspector")
 def inspector_panel() -> None:
     ws = get_ws()
-    with st.container(border=True):
-        if ws.selection is not None and len(ws.selection):
-            selection.render(ws, ws.selection)
-        elif ws.pick.row is not None and ws.pick.row < ws.dataset.n:
-            point_views(ws, ws.pick.row)
-        elif ws.pick.row is not None and new_data.placement(ws) is not None:
-            new_data.render_row(ws, ws.pick.row - ws.dataset.n)
-        elif ws.pick.x is not None:
-            reconstruction.render_location(ws, ws.pick.x, ws.pick.y)
-        else:
-            st.markdown("**Click a point on the map**")
-            st.caption("You will see that row beside its reconstruction, its nearest neighbours, a traversal of each "
-                       "latent dimension, how it denoises and what its code costs. Click empty space to see what "
-                       "the decoder makes of that spot; use box or lasso to select a group.")
+    if ws.selection is not None and len(ws.selection):
+        selection.render(ws, ws.selection)
+    elif ws.pick.row is not None and ws.pick.row < ws.dataset.n:
+        point_views(ws, ws.pick.row)
+    elif ws.pick.row is not None and new_data.placement(ws) is not None:
+        new_data.render_row(ws, ws.pick.row - ws.dataset.n)
+    elif ws.pick.x is not None:
+        reconstruction.render_location(ws, ws.pick.x, ws.pick.y)
+    else:
+        st.markdown("**Click a point on the map**")
+        st.caption("You will see that row beside its reconstruction, its nearest neighbours, a traversal of each "
+                   "latent dimension, how it denoises and what its code costs (pick one above). Click empty space "
+                   "to see what the decoder makes of that spot; use box or lasso to select a group.")
     if ws.click_started is not None:  # server-side cost of a click: callback to inspector rendered
         timing.record("click", ms=1000 * (time.perf_counter() - ws.click_started), n=ws.dataset.n,
                       row=ws.pick.row, decode=ws.pick.row is None)
@@ -248,5 +262,6 @@ def explore_view(ws: Workspace) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         map_panel()
-    with right:
+    with right, st.container(border=True):
+        point_view_bar()
         inspector_panel()

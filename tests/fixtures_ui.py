@@ -85,10 +85,13 @@ def typed_array(value):
 
 
 def show_view(at: AppTest, name: str) -> AppTest:
-    """Open one of the picked point's views (Reconstruction, Neighbours, Traversal, Denoise, Compression)."""
+    """Open one of the picked point's views (Reconstruction, Neighbours, Traversal, Denoise, Compression).
+    Written to session state and run in full: the control's own callback reruns the inspector fragment
+    alone, and AppTest then holds only that fragment's elements."""
     from dashboard.explore_panel import POINT_VIEW_KEY
 
-    at.segmented_control(key=POINT_VIEW_KEY).set_value(name).run()
+    at.session_state[POINT_VIEW_KEY] = name
+    at.run()
     assert not at.exception, at.exception
     return at
 
