@@ -85,6 +85,8 @@ def test_a_view_keeps_its_settings_while_another_is_shown(cancer):
     cancer.multiselect(key=f"anom_labels_{w.version}").set_value(["malignant"]).run()
     open_view(cancer, "Explore")
     assert not cancer.get("download_button") and not any(m.label == "AUROC" for m in cancer.metric)
+    # new data placed on the map is flagged at the threshold the Anomalies view shows (views/new_data.py)
+    assert cancer.session_state[f"anom_pct_{w.version}"] == 99.0
     open_view(cancer, "Anomalies")
     assert cancer.slider(key=f"anom_pct_{w.version}").value == 99.0
     assert cancer.multiselect(key=f"anom_labels_{w.version}").value == ["malignant"]
