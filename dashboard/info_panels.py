@@ -12,7 +12,7 @@ from aecore.export import codes_frame, to_csv_bytes
 
 from .figures import frame_figure, loss_figure
 from .render import to_pil
-from .state import VIEW_KEY, Generated, Workspace
+from .state import MAP_VIEW, VIEW_KEY, Generated, Workspace
 
 THUMBS = 32
 KL_SAMPLE = 2000  # rows the KL per dimension is averaged over: a stable mean, in well under a second
@@ -63,7 +63,7 @@ def show_on_map(ws: Workspace, codes: np.ndarray) -> None:
     """Draw the samples on the map where their codes fall, and show the map."""
     ws.generated = [g for g in ws.generated if g.name != "VAE samples"]
     ws.generated.append(Generated("VAE samples", codes, "generated"))
-    st.session_state[VIEW_KEY] = "Explore"
+    st.session_state[VIEW_KEY] = MAP_VIEW
 
 
 @st.fragment(key="replay")

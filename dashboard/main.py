@@ -17,7 +17,7 @@ from .data_panel import data_sidebar, open_default, table_setup
 from .explore_panel import explore_view
 from .info_panels import data_view, export_view, training_view
 from .pool import shared_pool
-from .state import VIEW_KEY, Workspace, get_ws
+from .state import MAP_VIEW, VIEW_KEY, Workspace, get_ws
 from .training_panel import train_sidebar, training_progress
 
 
@@ -73,12 +73,12 @@ def main() -> None:
         st.info("Training the first model… the map appears here when it is ready.")
         return
     models_bar(ws)
-    views = {"Explore": lambda: explore_view(ws), "Compare": compare_panel, "Anomalies": anomaly_panel,
+    views = {MAP_VIEW: lambda: explore_view(ws), "Compare": compare_panel, "Anomalies": anomaly_panel,
              "Training": lambda: training_view(ws), "Data": lambda: data_view(ws), "Export": lambda: export_view(ws)}
     # One view at a time, picked above it, not st.tabs: tabs re-render and walk the DOM inside them on every
     # change within them, which about doubled the time from a click on the map to the inspector showing
     # the row (ARCHITECTURE.md, "What a click costs"). Only the chosen view runs.
-    name = st.segmented_control("View", list(views), key=VIEW_KEY, default="Explore", required=True,
+    name = st.segmented_control("View", list(views), key=VIEW_KEY, default=MAP_VIEW, required=True,
                                 label_visibility="collapsed", persist_state="page")
     guarded(name, views[name])
 

@@ -74,6 +74,7 @@ class Highlight:
 
 
 VIEW_KEY = "view"  # the page's chosen view (Explore, Compare, ...): a widget key, so a callback can switch it
+MAP_VIEW = "Explore"  # the view with the map: the page opens on it
 MAX_MODELS = 6  # models kept per session (all of one dataset); the oldest goes first, with a notice
 PRETRAINED = " (pre-trained)"  # how a sample's shipped model is named; a model trained here is not
 

@@ -31,8 +31,8 @@ def show_images(pairs: list[tuple[str, Image.Image]]) -> None:
 
 def inline(image: Image.Image) -> Image.Image | str:
     """A small image as a PNG data URI, which st.image passes to the page as it is: the image arrives with
-    the click's reply instead of being fetched from the server afterwards (one round trip less, about a
-    third of a click's time on the digits map). Larger images go to Streamlit's media files as usual."""
+    the click's reply instead of being fetched from the server afterwards (one request less per click).
+    Larger images go to Streamlit's media files as usual."""
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     if buf.tell() > INLINE_MAX_BYTES:
