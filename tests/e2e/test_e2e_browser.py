@@ -110,9 +110,9 @@ def test_click_empty_space_decodes(page, screenshots):
     assert spot[4] > 15, "no empty space on the map to click"
     click_until(page, lambda: page.evaluate(EMPTY_JS)[:2], page.get_by_text("Decoded at"))
     wait_idle(page)
+    wait_images_loaded(page, ["decoded"])  # once, read right after the title showed, the captions were not there yet
     assert "decoded" in inspector_captions(page)
     assert page.get_by_text(f"Decoded at ({spot[2]:.2f}, {spot[3]:.2f})").is_visible()
-    wait_images_loaded(page, ["decoded"])
     page.screenshot(path=str(screenshots / "e2e_decode.png"))
 
 
