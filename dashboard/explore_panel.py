@@ -232,7 +232,7 @@ def point_view_bar() -> None:
 
 def point_views(ws: Workspace, row: int) -> None:
     """The picked row under the view chosen in point_view_bar; only that view is computed."""
-    st.markdown(f"**{reconstruction.title(ws, row)}**")
+    st.markdown(reconstruction.header(ws, row))
     POINT_VIEWS[st.session_state.get(POINT_VIEW_KEY) or DEFAULT_POINT_VIEW](ws, row)
 
 

@@ -48,6 +48,18 @@ def test_point_click_shows_reconstruction(app):
     assert any(c.startswith("difference") for c in captions)
 
 
+def test_the_picked_rows_name_and_error_are_one_element(app):
+    """Every element a click adds costs the page a render: the row's name, its error and the error's rank
+    travel as one markdown element. The rank is 1 for the row the model reconstructs worst."""
+    errors = ws(app).exploration.errors
+    worst = int(np.argmax(errors))
+    select(app, plotly_state([data_point(app, worst)]))
+    header = [m.value for m in app.markdown if m.value.startswith(f"**Row {worst} ")]
+    assert len(header) == 1, [m.value for m in app.markdown]
+    assert f"Reconstruction error {errors[worst]:.4g} · rank 1 of 1,797" in header[0]
+    assert not [c.value for c in app.caption if "Reconstruction error" in c.value], "the error is said once"
+
+
 def test_a_clicks_images_arrive_with_the_reply(app):
     """The reconstruction travels inline (a PNG data URI), so the page needs no second request to show it,
     and it is the model's reconstruction of the clicked row."""

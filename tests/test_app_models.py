@@ -140,6 +140,7 @@ def test_new_data_is_placed_on_the_map_and_scored(app):
     select(app, plotly_state([{"curve_number": len(map_traces(app)) - 1, "point_index": 0,
                                "x": float(new["x"][0]), "y": float(new["y"][0]), "customdata": 178}]))
     assert "New row 0** · later.csv" in texts(app)
+    assert "the training rows' threshold" in texts(app), "its error against the threshold, under its name"
 
 
 def test_a_click_still_picks_training_rows_with_new_data_shown(app):

@@ -11,13 +11,27 @@ from PIL import Image, ImageOps
 from aecore import Dataset
 from aecore.dataset import category_value
 
-from ..render import DISPLAY_PX, to_pil
+from ..render import DISPLAY_PX, diff_heatmap, to_pil
 
 GALLERY_COLS = 6
 THUMB_PX = 64
 GAP_PX = 12
-SIDE_BY_SIDE_PX = 330  # the inspector's inner width on a 1400-1600 px wide page, less the gaps
+SIDE_BY_SIDE_PX = 270  # the inspector's inner width on a 1280 px wide page, less the gaps: three images on one row
 INLINE_MAX_BYTES = 48_000  # PNGs up to this size travel inside the reply (base64: a third larger)
+
+
+def small(text: str) -> str:
+    """Markdown for a caption's look (small, grey) inside another markdown element."""
+    return f":gray[:small[{text}]]"
+
+
+def beside(x: np.ndarray, x_hat: np.ndarray) -> list[tuple[str, Image.Image]]:
+    """An image, its reconstruction and their difference, captioned for show_images (a caption wider than its
+    image pushes the next image to a new row: the colours are explained by DIFFERENCE_NOTE)."""
+    return [("original", to_pil(x)), ("reconstruction", to_pil(x_hat)), ("difference", diff_heatmap(x, x_hat))]
+
+
+DIFFERENCE_NOTE = "Difference: red where the reconstruction is brighter than the original, blue where it is darker."
 
 
 def show_images(pairs: list[tuple[str, Image.Image]]) -> None:

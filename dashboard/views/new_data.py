@@ -11,9 +11,8 @@ from aecore.errors import AecoreError
 from aecore.newdata import Placement, place, prepare_like
 
 from ..data_panel import IMAGE_TYPES, TABLE_TYPES, digest_of
-from ..render import diff_heatmap, to_pil
 from ..state import NewData, Workspace
-from .common import show_images
+from .common import DIFFERENCE_NOTE, beside, show_images, small
 
 DEFAULT_PERCENTILE = 95.0  # the Anomalies view's default threshold, used until the user moves it
 
@@ -87,11 +86,12 @@ def render_row(ws: Workspace, i: int) -> None:
     x_hat = ws.model.reconstruct(x)
     error = float(placed.errors[i])
     side = "above" if error > placed.threshold else "below"
-    st.markdown(f"**New row {i}** · {ws.new_data.name}" + (f" · {new.meta['file'].iloc[i]}"
-                                                        if "file" in new.meta.columns else ""))
-    st.caption(f"Reconstruction error {error:.4g}, {side} the training rows' threshold {placed.threshold:.4g}.")
+    name = f"**New row {i}** · {ws.new_data.name}" + (f" · {new.meta['file'].iloc[i]}" if "file" in new.meta.columns
+                                                      else "")
+    st.markdown(f"{name}  \n" + small(f"Reconstruction error {error:.4g}, {side} the training rows' threshold "
+                                      f"{placed.threshold:.4g}."))
     if new.kind == "image":
-        show_images([("original", to_pil(x[0])), ("reconstruction", to_pil(x_hat[0])),
-                     ("difference", diff_heatmap(x[0], x_hat[0]))])
+        show_images(beside(x[0], x_hat[0]))
+        st.caption(DIFFERENCE_NOTE)
     else:
         st.dataframe(compare_table_row(new.preprocessor, x[0], x_hat[0]), hide_index=True, height=320)

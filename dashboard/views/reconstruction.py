@@ -8,21 +8,27 @@ import streamlit as st
 from aecore.describe import compare_table_row, decoded_table_row
 from aecore.projection import FAR_FROM_DATA
 
-from ..render import diff_heatmap, to_pil
+from ..render import to_pil
 from ..state import Generated, Workspace
-from .common import row_title, show_images
+from .common import DIFFERENCE_NOTE, beside, row_title, show_images, small
+
+
+def header(ws: Workspace, row: int) -> str:
+    """The picked row's name and its reconstruction error with its rank: one element, above every point view
+    (each element a click adds costs the page a render)."""
+    errors = ws.exploration.errors
+    rank = int((errors > errors[row]).sum()) + 1
+    line = f"Reconstruction error {errors[row]:.4g} · rank {rank:,} of {ws.dataset.n:,} (1 = most anomalous)"
+    return f"**{row_title(ws.dataset, row)}**  \n" + small(line)
 
 
 def render(ws: Workspace, row: int) -> None:
-    ds, model, ex = ws.dataset, ws.model, ws.exploration
+    ds, model = ws.dataset, ws.model
     x = ds.X[row : row + 1]
     x_hat = model.reconstruct(x)
-    rank = int((ex.errors > ex.errors[row]).sum()) + 1
-    st.caption(f"Reconstruction error {ex.errors[row]:.4g} (rank {rank:,} of {ds.n:,}, 1 = most anomalous)")
     if ds.kind == "image":
-        show_images([("original", to_pil(x[0])), ("reconstruction", to_pil(x_hat[0])),
-                     ("difference", diff_heatmap(x[0], x_hat[0]))])
-        st.caption("Difference: red where the reconstruction adds ink, blue where it misses ink.")
+        show_images(beside(x[0], x_hat[0]))
+        st.caption(DIFFERENCE_NOTE)
     else:
         st.dataframe(compare_table_row(ds.preprocessor, x[0], x_hat[0]), hide_index=True, height=320,
                      column_config={"error": st.column_config.ProgressColumn(
@@ -57,7 +63,3 @@ def render_location(ws: Workspace, x: float, y: float) -> None:
             Generated("decoded spots", np.vstack([*(g.codes for g in ws.generated if g.name == "decoded spots"),
                                                   code[None]]), "generated")]
         st.rerun(scope="app")
-
-
-def title(ws: Workspace, row: int) -> str:
-    return row_title(ws.dataset, row)
