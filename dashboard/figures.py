@@ -16,6 +16,10 @@ from aecore.dataset import MISSING, category_values
 from . import big_map
 
 GRID = 61            # invisible grid points per side: any click on empty space lands on one
+# Plotly gives a click to the nearest point of any trace, by centre: a node near a drawn point would take
+# the clicks on part of that point's marker. Nodes within this many grid cells (on each axis, counted
+# from the point's nearest node) of a drawn point are left out, so a click on a point picks the point.
+GRID_CLEAR = 1
 GRID_ID = -1         # customdata of grid points (data points carry their row id >= 0)
 # A numeric column with at most this many distinct values is coloured as categories (digit labels 0-9,
 # a 1-5 rating); above it, with a colour scale.
@@ -80,16 +84,28 @@ def point_size(n: int) -> int:
     return next(size for limit, size in POINT_SIZES if n < limit)
 
 
-def grid_trace(xy: np.ndarray) -> go.Scattergl:
-    """An invisible lattice over the map (5% margin): clicking empty space selects its nearest node,
-    which the selection style then shows as a cross."""
+def grid_nodes(xy: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """(k, 2) nodes of a GRID x GRID lattice over the map of `xy` (5% margin), less those within GRID_CLEAR
+    cells of a `drawn` point: what is left is the empty space."""
     lo, hi = big_map.extent(xy)
-    gx = np.linspace(lo[0], hi[0], GRID, dtype=np.float32)
-    gy = np.linspace(lo[1], hi[1], GRID, dtype=np.float32)
-    X, Y = np.meshgrid(gx, gy)
+    cell = (hi - lo) / (GRID - 1)
+    near = np.clip(np.rint((np.asarray(drawn, dtype=np.float64) - lo) / cell), 0, GRID - 1).astype(np.intp)
+    taken = np.zeros((GRID + 2 * GRID_CLEAR, GRID + 2 * GRID_CLEAR), dtype=bool)  # [y, x], padded
+    for dy in range(2 * GRID_CLEAR + 1):
+        for dx in range(2 * GRID_CLEAR + 1):
+            taken[near[:, 1] + dy, near[:, 0] + dx] = True
+    taken = taken[GRID_CLEAR:-GRID_CLEAR, GRID_CLEAR:-GRID_CLEAR] if GRID_CLEAR else taken
+    gy, gx = np.nonzero(~taken)
+    return np.column_stack([lo[0] + gx * cell[0], lo[1] + gy * cell[1]]).astype(np.float32)
+
+
+def grid_trace(xy: np.ndarray, drawn: np.ndarray) -> go.Scattergl:
+    """An invisible lattice over the empty space of the map (grid_nodes): clicking there selects its
+    nearest node, which the selection style then shows as a cross."""
+    nodes = grid_nodes(xy, drawn)
     return go.Scattergl(
-        x=X.ravel(), y=Y.ravel(), mode="markers", name="decode here", showlegend=False,
-        customdata=np.full(X.size, GRID_ID, dtype=np.int32),
+        x=nodes[:, 0], y=nodes[:, 1], mode="markers", name="decode here", showlegend=False,
+        customdata=np.full(len(nodes), GRID_ID, dtype=np.int32),
         marker=dict(size=7, opacity=0.0, color="#111", symbol="x-thin", line=dict(width=1.5, color="#111")),
         # A clicked node shows as a thin cross. A box or lasso selects every node inside it too: thin, faint
         # crosses on a coarse grid shade that area lightly instead of blacking it out.
@@ -183,7 +199,7 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
             text=None if hover_label is None else hover_label[ids],
             marker=dict(size=size, opacity=0.8, color=PALETTE[0]), selected=sel, unselected=unsel, showlegend=False,
             hovertemplate="row %{customdata}" + ("" if hover_label is None else "<br>%{text}") + "<extra></extra>")]
-    fig = go.Figure([grid_trace(xy), *traces])
+    fig = go.Figure([grid_trace(xy, xy[ids]), *traces])
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=34, b=10), dragmode="pan", clickmode="event+select",
         hovermode="closest",

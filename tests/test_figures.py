@@ -13,6 +13,7 @@ from aecore.dataset import MISSING
 from dashboard import big_map
 from dashboard.figures import (
     ERROR_COLUMN,
+    GRID,
     HISTOGRAM_BINS,
     MAX_COLOURS,
     OTHER_COLOUR,
@@ -20,6 +21,7 @@ from dashboard.figures import (
     colouring,
     drawn_rows,
     error_histogram,
+    grid_nodes,
     map_figure,
     with_highlight,
 )
@@ -172,3 +174,18 @@ def test_the_error_histogram_sends_bars_not_rows():
     assert len(bar.x) == len(bar.y) == HISTOGRAM_BINS and int(np.sum(bar.y)) == len(errors)
     assert len(fig.to_json()) < 20_000  # a few KB at any row count
     assert len(error_histogram(np.array([]), cut=0.0).data[0].y) == 0
+
+
+def test_decode_grid_leaves_clicks_on_points_to_the_points():
+    """Plotly gives a click to the nearest point of any trace: no decode node may sit near a drawn point
+    (it would take clicks on the point's marker), and empty space keeps its nodes."""
+    points = xy(1_500) * 0.1  # a blob in the middle of the map's extent (set by the corners below)
+    points = np.vstack([points, [[-1, -1], [1, 1]]]).astype(np.float32)
+    nodes = grid_nodes(points, points)
+    lo, hi = big_map.extent(points)
+    cell = (hi - lo) / (GRID - 1)
+    gap = (np.abs(nodes[:, None, :] - points[None, :, :]) / cell).max(axis=2)  # in cells, the farther axis
+    assert gap.min() >= 1.5 - 1e-3
+    assert GRID * GRID * 0.8 < len(nodes) < GRID * GRID, "the empty space around the blob keeps its nodes"
+    fig = map_figure(points, np.zeros(len(points)), pd.DataFrame(index=range(len(points))), ERROR_COLUMN, None)
+    assert len(fig.data[0].x) == len(nodes), "the map's grid trace is these nodes"
