@@ -14,6 +14,7 @@ from .state import Workspace, get_ws
 
 AUTO = "auto"
 LATENT_SIZES = [AUTO, 1, 2, 3, 4, 8, 16, 32, 64]
+ADVANCED_KEY = "advanced_settings"  # the 'Advanced settings' expander: open or not
 APP_TIME_LIMIT_S = 15  # the app's default training budget: a first model in seconds, not minutes
 ESTIMATOR = Autoencoder().get_params()  # the engine's defaults: the one source of the widgets' defaults
 
@@ -111,25 +112,12 @@ def train_settings() -> None:
     st.select_slider("Latent size", LATENT_SIZES, key="train_latent",
                      help="Numbers per row in the code. Auto: about a quarter of the features, 2 to 8, so the "
                           "code is a real compression. A 2-number code is shown directly as the map.")
-    with st.expander("Advanced settings"):
-        st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds",
-                        help="Training fits its schedule to this limit and keeps the best epoch.")
-        st.number_input("Epochs (0 = auto)", 0, 2000, key="train_epochs",
-                        help="Auto aims at about 4,000 optimizer steps; early stopping ends a stalled run.")
-        st.text_input("Layer sizes", key="train_hidden", placeholder="auto: 4x, 2x the input (max 512, 256)",
-                      help="Dense widths or conv channels, comma-separated.")
-        st.select_slider("Batch size", [32, 64, 128, 256, 512], key="train_batch")
-        st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], key="train_lr")
-        st.selectbox("Noise (denoising)", ["gaussian", "masking"], key="train_noise")
-        st.slider("Noise level (denoising)", 0.0, 0.9, key="train_noise_level")
-        st.select_slider("Sparsity weight (sparse)", [1e-4, 1e-3, 1e-2, 1e-1], key="train_sparsity")
-        st.select_slider("KL weight β (VAE)", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0], key="train_beta")
-        st.number_input("Seed", 0, 2**31 - 1, key="train_seed")
-        st.selectbox("Device", DEVICES, key="train_device",
-                     help="Where training runs. auto: the GPU when PyTorch sees one, else the CPU; "
-                          "cuda without a GPU stops with an error.")
-        st.radio("Map", ["umap", "pca"], key="train_projection", horizontal=True,
-                 format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
+    # Lazy: the settings are drawn only while open. Every element on the page costs each click's render a
+    # little, and these thirteen widgets were over a third of the page's elements; closed, they keep their
+    # values (persist_state).
+    with st.expander("Advanced settings", key=ADVANCED_KEY, on_change="rerun") as advanced:
+        if advanced.open:
+            advanced_settings()
     name = target_name(ws)
     waiting = ws.pending is not None
     if st.button(f"Train on {name}" if name else "Train", type="primary", key="train_button", width="stretch",
@@ -140,6 +128,29 @@ def train_settings() -> None:
         if error:
             ws.notice = ("error", error)
         st.rerun(scope="app")
+
+
+def advanced_settings() -> None:
+    """The settings under 'Advanced settings' (read through `setting`, defaults in DEFAULTS)."""
+    st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds", persist_state="page",
+                    help="Training fits its schedule to this limit and keeps the best epoch.")
+    st.number_input("Epochs (0 = auto)", 0, 2000, key="train_epochs", persist_state="page",
+                    help="Auto aims at about 4,000 optimizer steps; early stopping ends a stalled run.")
+    st.text_input("Layer sizes", key="train_hidden", persist_state="page",
+                  placeholder="auto: 4x, 2x the input (max 512, 256)",
+                  help="Dense widths or conv channels, comma-separated.")
+    st.select_slider("Batch size", [32, 64, 128, 256, 512], key="train_batch", persist_state="page")
+    st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], key="train_lr", persist_state="page")
+    st.selectbox("Noise (denoising)", ["gaussian", "masking"], key="train_noise", persist_state="page")
+    st.slider("Noise level (denoising)", 0.0, 0.9, key="train_noise_level", persist_state="page")
+    st.select_slider("Sparsity weight (sparse)", [1e-4, 1e-3, 1e-2, 1e-1], key="train_sparsity", persist_state="page")
+    st.select_slider("KL weight β (VAE)", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0], key="train_beta", persist_state="page")
+    st.number_input("Seed", 0, 2**31 - 1, key="train_seed", persist_state="page")
+    st.selectbox("Device", DEVICES, key="train_device", persist_state="page",
+                 help="Where training runs. auto: the GPU when PyTorch sees one, else the CPU; "
+                      "cuda without a GPU stops with an error.")
+    st.radio("Map", ["umap", "pca"], key="train_projection", persist_state="page", horizontal=True,
+             format_func=lambda p: {"umap": "UMAP", "pca": "PCA (fast, linear)"}[p])
 
 
 def stop_job() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from aecore.samples import load_sample
 from dashboard.explore_panel import map_key
 from dashboard.jobs import TrainingJob
+from dashboard.training_panel import ADVANCED_KEY
 from tests.fixtures_ui import (
     by_label,
     fast_training,
@@ -122,7 +123,23 @@ def test_job_progress_runs_to_done():
     assert job.progress() == 1.0
 
 
+def test_advanced_settings_are_drawn_only_while_open_and_keep_their_values(app):
+    assert "train_seconds" not in [w.key for w in app.number_input], "closed by default"
+    app.session_state[ADVANCED_KEY] = True
+    app.run()
+    app.number_input(key="train_seconds").set_value(4).run()
+    app.session_state[ADVANCED_KEY] = False
+    app.run()
+    assert "train_seconds" not in [w.key for w in app.number_input], "closed: not on the page"
+    assert app.session_state["train_seconds"] == 4, "closed: the value is kept"
+    app.session_state[ADVANCED_KEY] = True
+    app.run()
+    assert app.number_input(key="train_seconds").value == 4
+
+
 def test_changed_settings_apply_to_a_csv_run(app):
+    app.session_state[ADVANCED_KEY] = True
+    app.run()
     app.number_input(key="train_seconds").set_value(4)
     app.radio(key="train_projection").set_value("pca")
     app.segmented_control(key="source_kind").set_value("Table").run()
