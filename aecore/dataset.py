@@ -29,6 +29,14 @@ class CategoricalColumn:
     categories: list[str]
 
 
+def float32_noise_off(values: np.ndarray, std: float) -> np.ndarray:
+    """Numbers back from float32 standardised features, rounded to a millionth of the column's standard
+    deviation (a power of ten): float32 carries about seven digits, so a 0 came back as -1.1e-06 and 17 as
+    17.0000012."""
+    decimals = -int(np.floor(np.log10(max(float(std), 1e-300) * 1e-6)))
+    return np.round(values, decimals) + 0.0  # + 0.0: no "-0"
+
+
 class TablePreprocessor:
     """Standardise numeric columns, one-hot encode categorical ones; invert both.
 
@@ -88,7 +96,7 @@ class TablePreprocessor:
             elif col.kind == "datetime":  # whole seconds: float32 features leave sub-second noise
                 data[col.name] = pd.to_datetime(np.round(values), unit="s", utc=True)
             else:
-                data[col.name] = values
+                data[col.name] = float32_noise_off(values, col.std)
         j = len(self.numeric)
         for col in self.categorical:
             block = np.clip(X[:, j : j + len(col.categories)], 0.0, None)

@@ -10,6 +10,7 @@ import pytest
 
 from aecore import DataError, Limits, load_table, table_dataset
 from aecore.dataset import MISSING, TablePreprocessor
+from aecore.describe import compare_table_row
 from aecore.tables import guess_label, plan_table
 
 ROWS = ["a,b,c"] + [f"{i + 5},{i * 2.5},x{i % 3}" for i in range(12)]
@@ -190,6 +191,16 @@ def test_features_choose_columns():
     assert list(ds.meta.columns) == ["a", "b", "c"]  # metadata keeps every column
     with pytest.raises(DataError, match="give 1 feature \\('b'\\).*at least 2 feature columns"):
         load_table(CSV.encode(), features=["b"])  # one feature: nothing to compress
+
+
+def test_numbers_come_back_without_float32_noise():
+    """Seen as a user: a 0 in the file came back as '-1.1e-06' beside its reconstruction."""
+    df = pd.DataFrame({"hours": [0.0, 40.0, 17.0, 50.0, 0.0, 12.5], "w": [0.001, 0.002, 0.0015, 0.003, 0.0, 0.0025]})
+    ds = table_dataset(df)
+    back = ds.decode_rows(ds.X)
+    assert back["hours"].tolist() == df["hours"].tolist()
+    assert np.allclose(back["w"], df["w"], rtol=0, atol=1e-9)
+    assert compare_table_row(ds.preprocessor, ds.X[0], ds.X[0]).set_index("feature").loc["hours", "original"] == "0"
 
 
 def test_inverse_transform_gives_original_units_and_categories():
