@@ -1,9 +1,9 @@
 """The heart of the app: the latent map (fragment "map", with colour and search) and the inspector
 beside it (fragment "inspector": the views of what was picked, in dashboard/views/, under the point-view
-bar, fragment "point_view_bar"). A click on the
-map runs `on_map_select`, which records the pick and reruns only the inspector: the map is not rebuilt
-or re-sent, so the clicked point stays highlighted by Plotly's own selection styling. A search or
-"ring the neighbours" changes the figure (one small trace on top of the cached map)."""
+bar, fragment "point_view_bar"). A click on the map runs `on_map_select`, which records the pick and
+reruns only the inspector: the map is not rebuilt or re-sent, so the clicked point stays highlighted by
+Plotly's own selection styling. A search or "ring the neighbours" changes the figure (one small trace on
+top of the cached map)."""
 from __future__ import annotations
 
 import time

@@ -94,8 +94,7 @@ def grid_nodes(xy: np.ndarray, drawn: np.ndarray) -> np.ndarray:
     for dy in range(2 * GRID_CLEAR + 1):
         for dx in range(2 * GRID_CLEAR + 1):
             taken[near[:, 1] + dy, near[:, 0] + dx] = True
-    taken = taken[GRID_CLEAR:-GRID_CLEAR, GRID_CLEAR:-GRID_CLEAR] if GRID_CLEAR else taken
-    gy, gx = np.nonzero(~taken)
+    gy, gx = np.nonzero(~taken[GRID_CLEAR : GRID_CLEAR + GRID, GRID_CLEAR : GRID_CLEAR + GRID])
     return np.column_stack([lo[0] + gx * cell[0], lo[1] + gy * cell[1]]).astype(np.float32)
 
 

@@ -25,13 +25,14 @@ def small(text: str) -> str:
     return f":gray[:small[{text}]]"
 
 
-def beside(x: np.ndarray, x_hat: np.ndarray) -> list[tuple[str, Image.Image]]:
-    """An image, its reconstruction and their difference, captioned for show_images (a caption wider than its
-    image pushes the next image to a new row: the colours are explained by DIFFERENCE_NOTE)."""
-    return [("original", to_pil(x)), ("reconstruction", to_pil(x_hat)), ("difference", diff_heatmap(x, x_hat))]
-
-
 DIFFERENCE_NOTE = "Difference: red where the reconstruction is brighter than the original, blue where it is darker."
+
+
+def show_beside(x: np.ndarray, x_hat: np.ndarray) -> None:
+    """An image, its reconstruction and their difference on one row, and what the difference's colours
+    mean (under them: a caption wider than its image would push the next image to a new row)."""
+    show_images([("original", to_pil(x)), ("reconstruction", to_pil(x_hat)), ("difference", diff_heatmap(x, x_hat))])
+    st.caption(DIFFERENCE_NOTE)
 
 
 def show_images(pairs: list[tuple[str, Image.Image]]) -> None:

@@ -12,7 +12,7 @@ from aecore.newdata import Placement, place, prepare_like
 
 from ..data_panel import IMAGE_TYPES, TABLE_TYPES, digest_of
 from ..state import NewData, Workspace
-from .common import DIFFERENCE_NOTE, beside, show_images, small
+from .common import show_beside, small
 
 DEFAULT_PERCENTILE = 95.0  # the Anomalies view's default threshold, used until the user moves it
 
@@ -91,7 +91,6 @@ def render_row(ws: Workspace, i: int) -> None:
     st.markdown(f"{name}  \n" + small(f"Reconstruction error {error:.4g}, {side} the training rows' threshold "
                                       f"{placed.threshold:.4g}."))
     if new.kind == "image":
-        show_images(beside(x[0], x_hat[0]))
-        st.caption(DIFFERENCE_NOTE)
+        show_beside(x[0], x_hat[0])
     else:
         st.dataframe(compare_table_row(new.preprocessor, x[0], x_hat[0]), hide_index=True, height=320)

@@ -10,7 +10,7 @@ from aecore.projection import FAR_FROM_DATA
 
 from ..render import to_pil
 from ..state import Generated, Workspace
-from .common import DIFFERENCE_NOTE, beside, row_title, show_images, small
+from .common import row_title, show_beside, show_images, small
 
 
 def header(ws: Workspace, row: int) -> str:
@@ -27,8 +27,7 @@ def render(ws: Workspace, row: int) -> None:
     x = ds.X[row : row + 1]
     x_hat = model.reconstruct(x)
     if ds.kind == "image":
-        show_images(beside(x[0], x_hat[0]))
-        st.caption(DIFFERENCE_NOTE)
+        show_beside(x[0], x_hat[0])
     else:
         st.dataframe(compare_table_row(ds.preprocessor, x[0], x_hat[0]), hide_index=True, height=320,
                      column_config={"error": st.column_config.ProgressColumn(
