@@ -136,3 +136,19 @@ def test_table_selection_says_what_sets_it_apart(wine):
     assert "What sets it apart" in texts(wine)
     apart = next(d.value for d in wine.dataframe if "difference (sd)" in d.value.columns)
     assert len(apart) == 10 and apart["difference (sd)"].abs().is_monotonic_decreasing
+
+
+def test_table_row_beside_its_reconstruction_fits_the_inspector(wine):
+    """Every column, the error bar included, fits the inspector's narrowest width (no column cut off)."""
+    import json
+
+    from dashboard.views.common import SIDE_BY_SIDE_PX, TABLE_ROW_WIDTHS
+
+    pick(wine, 10)
+    shown = next(d for d in wine.dataframe if "reconstructed" in d.value.columns)
+    assert list(shown.value.columns) == list(TABLE_ROW_WIDTHS)
+    assert shown.value["error"].is_monotonic_decreasing and len(shown.value) == 13  # wine's 13 features
+    config = json.loads(shown.proto.columns)
+    widths = {name: config[name]["width"] for name in TABLE_ROW_WIDTHS}
+    assert widths == TABLE_ROW_WIDTHS and sum(widths.values()) <= SIDE_BY_SIDE_PX + 20
+    assert config["error"]["type_config"]["type"] == "progress"

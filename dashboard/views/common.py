@@ -9,7 +9,8 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from aecore import Dataset
-from aecore.dataset import category_value
+from aecore.dataset import TablePreprocessor, category_value
+from aecore.describe import compare_table_row
 
 from ..render import DISPLAY_PX, diff_heatmap, to_pil
 
@@ -33,6 +34,21 @@ def show_beside(x: np.ndarray, x_hat: np.ndarray) -> None:
     mean (under them: a caption wider than its image would push the next image to a new row)."""
     show_images([("original", to_pil(x)), ("reconstruction", to_pil(x_hat)), ("difference", diff_heatmap(x, x_hat))])
     st.caption(DIFFERENCE_NOTE)
+
+
+# The table inspector's columns fit the inspector's narrowest width (a 1280 px page); wider, they share the rest.
+TABLE_ROW_WIDTHS = {"feature": 80, "original": 62, "reconstructed": 82, "error": 56}
+
+
+def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray) -> None:
+    """A table row beside its reconstruction, feature by feature in original units, worst first, the error
+    as a bar (a full bar: one standard deviation squared, or the worst error when larger)."""
+    table = compare_table_row(pre, x, x_hat)
+    top = max(1.0, float(table["error"].max())) if len(table) else 1.0
+    config = {name: st.column_config.Column(width=px) for name, px in TABLE_ROW_WIDTHS.items()}
+    config["error"] = st.column_config.ProgressColumn("error", format="%.3f", min_value=0.0, max_value=top,
+                                                      width=TABLE_ROW_WIDTHS["error"])
+    st.dataframe(table, hide_index=True, height=320, column_config=config)
 
 
 def show_images(pairs: list[tuple[str, Image.Image]]) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aecore.describe import compare_table_row
 from aecore.errors import AecoreError
 from aecore.newdata import Placement, place, prepare_like
 
 from ..data_panel import IMAGE_TYPES, TABLE_TYPES, digest_of
 from ..state import NewData, Workspace
-from .common import show_beside, small
+from .common import show_beside, show_table_beside, small
 
 DEFAULT_PERCENTILE = 95.0  # the Anomalies view's default threshold, used until the user moves it
 
@@ -93,4 +92,4 @@ def render_row(ws: Workspace, i: int) -> None:
     if new.kind == "image":
         show_beside(x[0], x_hat[0])
     else:
-        st.dataframe(compare_table_row(new.preprocessor, x[0], x_hat[0]), hide_index=True, height=320)
+        show_table_beside(new.preprocessor, x[0], x_hat[0])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aecore.describe import compare_table_row, decoded_table_row
+from aecore.describe import decoded_table_row
 from aecore.projection import FAR_FROM_DATA
 
 from ..render import to_pil
 from ..state import Generated, Workspace
-from .common import row_title, show_beside, show_images, small
+from .common import row_title, show_beside, show_images, show_table_beside, small
 
 
 def header(ws: Workspace, row: int) -> str:
@@ -29,9 +29,7 @@ def render(ws: Workspace, row: int) -> None:
     if ds.kind == "image":
         show_beside(x[0], x_hat[0])
     else:
-        st.dataframe(compare_table_row(ds.preprocessor, x[0], x_hat[0]), hide_index=True, height=320,
-                     column_config={"error": st.column_config.ProgressColumn(
-                         "error", format="%.3f", min_value=0.0, max_value=max(1.0, float(((x - x_hat) ** 2).max())))})
+        show_table_beside(ds.preprocessor, x[0], x_hat[0])
 
 
 def render_location(ws: Workspace, x: float, y: float) -> None:
