@@ -1,7 +1,8 @@
 """Property tests (Hypothesis): (1) whatever bytes arrive as a CSV or an image (alone or inside a ZIP),
 the loaders give a Dataset or the project's own AecoreError, never another exception; (2) a table's
 preprocessing inverts: decoding the features gives back the original numbers, booleans and categories,
-missing values as the column's fill value or '(missing)'.
+missing values as the column's fill value or '(missing)'; (3) the string checks on ZIP member names agree
+with pathlib's.
 
 Profiles: "ci" (the default: a few dozen examples each, fast and stable on a slow shared machine) and
 "fuzz" (thousands: `AECORE_HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_properties.py`). Neither
@@ -183,3 +184,22 @@ def test_decoding_the_features_gives_the_table_back(table):
         assert kinds[col.name] == "category"
         assert decoded[col.name].tolist() == with_missing(df[col.name]).tolist(), col.name
         assert np.allclose(decoded[f"{col.name} (p)"], 1.0), "a one-hot block decodes with full confidence"
+
+
+# Names built from the characters that matter to a path: separators, dots, a hidden-file dot, a suffix.
+member_names = st.lists(st.sampled_from(["/", ".", "a", "B", "png", "PNG", "__MACOSX", " ", ".."]), max_size=12).map(
+    "".join) | st.lists(st.sampled_from(["", ".", "..", "a", ".h", "x.png", "y.tar.gz", "z.", "__MACOSX", "d.d"]),
+                        max_size=5).map("/".join)
+
+
+@given(member_names)
+def test_member_name_checks_agree_with_pathlib(name):
+    from pathlib import PurePosixPath
+
+    from aecore.images import is_hidden, name_parts, suffix_of
+
+    path = PurePosixPath(name)
+    parts = list(path.parts[1:] if path.anchor else path.parts)  # less the root ('/', or '//' on POSIX)
+    assert suffix_of(name) == path.suffix.lower()
+    assert name_parts(name) == parts
+    assert is_hidden(name) == any(p.startswith(".") or p == "__MACOSX" for p in parts)
