@@ -121,6 +121,8 @@ class TablePreprocessor:
 
 
 MISSING = "(missing)"
+NAME_DISTINCT = 0.9    # a text column naming rows: at least this share of its values distinct
+NAME_SCAN_ROWS = 10_000  # read to decide, so a 2M-row table decides as fast as a small one
 
 
 def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
@@ -217,6 +219,26 @@ class Dataset:
     @property
     def n(self) -> int:
         return len(self.X)
+
+    @cached_property
+    def name_column(self) -> str | None:
+        """The meta column that names a row: an image's file; in a table, the first text column that is
+        neither the label nor a feature and whose values are nearly all distinct (a title, a name, an id),
+        judged on its first NAME_SCAN_ROWS values. None when no column names rows."""
+        if "file" in self.meta.columns:
+            return "file"
+        features = set(getattr(self.preprocessor, "columns", ()))
+        for col in self.meta.columns:
+            series = self.meta[col]
+            if col == self.label or col in features or not (pd.api.types.is_object_dtype(series)
+                                                             or pd.api.types.is_string_dtype(series)):
+                continue
+            head = series.iloc[:NAME_SCAN_ROWS]
+            present = head.dropna()
+            distinct = present.nunique()
+            if len(present) >= 0.5 * len(head) and distinct >= NAME_DISTINCT * len(present):
+                return str(col)
+        return None
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

@@ -111,13 +111,15 @@ def test_a_refused_column_choice_says_why_and_keeps_cancel(app):
     assert ws(app).pending_table is None
 
 
-def test_csv_with_an_id_column_maps_without_error(app):
+def test_csv_with_an_id_column_maps_and_names_its_rows(app):
     fast_training(app)
     upload_csv(app, make_csv(120, id_column=True), name="with_ids.csv")
     by_label(app.multiselect, "Feature columns").set_value(["sepal", "petal", "stem", "leaf"])
     app.button(key="table_train").click().run()
     wait_for_training(app)  # asserts no exception on every rerun
     assert ws(app).source == "csv: with_ids.csv"
+    select(app, plotly_state([data_point(app, 10)]))
+    assert r"Row 10 · species kind1 · S\-00010" in texts(app), "the id column names the picked row (escaped)"
 
 
 def test_csv_cancel_keeps_the_old_model(app):

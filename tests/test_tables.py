@@ -107,6 +107,16 @@ def test_identifier_columns_are_never_features():
     assert table_dataset(genotypes).preprocessor.categorical[0].name == "apoe"  # '3/4' is not a date
 
 
+def test_a_text_column_of_distinct_values_names_the_rows():
+    n = 40
+    df = pd.DataFrame({"Unnamed: 0": np.arange(1, n + 1), "kind": [["a", "b"][i % 2] for i in range(n)],
+                       "title": [f"Film {i}" if i % 7 else None for i in range(n)], "v": np.arange(n) * 1.5})
+    assert table_dataset(df).name_column == "title"  # not the row number, not a feature; gaps allowed
+    assert table_dataset(df, label="title").name_column is None  # the label is already in the title
+    df["title"] = [f"Film {i % 4}" for i in range(n)]  # a few values repeated: a category, not names
+    assert table_dataset(df).name_column is None
+
+
 def test_datetimes_become_seconds():
     dates = pd.date_range("2020-01-01", periods=10, freq="D")
     text = "x,when\n" + "\n".join(f"{i * 0.5},{d:%Y-%m-%d}" for i, d in enumerate(dates)) + "\n"

@@ -1,5 +1,5 @@
-"""dashboard.views.common.inline: small images travel inside the reply as PNG data URIs, larger ones are
-left to Streamlit's media files."""
+"""dashboard.views.common: small images travel inside the reply as PNG data URIs (inline), larger ones are
+left to Streamlit's media files; names from the data are shown as written (escape_markdown)."""
 from __future__ import annotations
 
 import base64
@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from dashboard.render import to_pil
-from dashboard.views.common import INLINE_MAX_BYTES, inline
+from dashboard.views.common import INLINE_MAX_BYTES, escape_markdown, inline
 
 
 def decoded(uri: str) -> np.ndarray:
@@ -35,3 +35,9 @@ def test_a_large_image_is_left_to_streamlits_media_files():
     image = Image.fromarray(noise, "RGB")
     assert noise.nbytes > INLINE_MAX_BYTES
     assert inline(image) is image
+
+
+def test_names_from_the_data_are_not_markdown():
+    assert escape_markdown("$1000 a Touchdown") == r"\$1000 a Touchdown"  # one $ more and it was LaTeX
+    assert escape_markdown("*Batteries* [not] included_2.png") == r"\*Batteries\* \[not\] included\_2\.png"
+    assert escape_markdown("Row 12 · label 7") == "Row 12 · label 7"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import numpy as np
 import streamlit as st
@@ -71,14 +72,25 @@ def inline(image: Image.Image) -> Image.Image | str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+NAME_CHARS = 60  # a row's name in its title, cut beyond this
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as it is inside markdown: a movie called "$1000 a Touchdown" is not LaTeX."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def row_title(ds: Dataset, row: int) -> str:
-    """"Row 12 · label 7 · digit_0012" (missing labels read "(missing)")."""
-    title = f"Row {row}"
+    """Markdown for "Row 12 · label 7 · digit_0012": the label, and the row's name when a column names
+    rows (a file, a title; see Dataset.name_column). Missing values read "(missing)"."""
+    parts = [f"Row {row}"]
     if ds.label:
-        title += f" · {ds.label} {category_value(ds.meta[ds.label].iat[row])}"
-    if "file" in ds.meta.columns:
-        title += f" · {ds.meta['file'].iloc[row]}"
-    return title
+        parts.append(f"{ds.label} {category_value(ds.meta[ds.label].iat[row])}")
+    if ds.name_column is not None:
+        name = category_value(ds.meta[ds.name_column].iat[row])
+        parts.append(name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…")
+    return " · ".join(escape_markdown(part) for part in parts)
 
 
 def gallery(ds: Dataset, rows: np.ndarray, captions: list[str], images: np.ndarray | None = None,
