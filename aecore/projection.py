@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,12 @@ SAMPLE_SEED = 0  # the sample is seeded even when UMAP is not, so the same data 
 # eigenproblem that stalls on near-duplicate codes: 301 s for a 100k-row map; on 50k distinct codes 49.6 s against
 # 14.2 s for the whole fit from PCA (bench/scale.py), and past 170 s under load against 37 s.
 UMAP_INIT = "pca"
+# Up to this many distinct codes UMAP's neighbours are exact (scikit-learn), above it NN-descent (pynndescent).
+# bench/neighbours.py (BENCHMARKS 7b), 2 cores: the first map of a fresh process waits 10.9 s on the exact path
+# against 56.7 s with NN-descent (pynndescent's code is compiled anew in every process: a new server's first user
+# waited for it); both compiled, exact is 4-11% slower up to 20,000 codes with the same trustworthiness, 20%
+# slower at 50,000 (17.3 s against 14.4 s).
+EXACT_KNN_ROWS = 20_000
 PLACE_K = 8          # sampled neighbours whose map positions a placed code blends (as MapInverse)
 PLACE_CHUNK = 200_000  # codes placed per KD-tree query: bounds the (chunk, k) distance and index arrays
 _warm_lock = threading.Lock()
@@ -169,9 +176,21 @@ def umap_backend() -> str:
         return "umap-learn"
 
 
+def exact_neighbours(Z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct code's k nearest codes, itself first: (indices int32, distances float32), as UMAP takes
+    them in precomputed_knn."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distances, indices = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors(Z)
+    return indices.astype(np.int32), distances.astype(np.float32)
+
+
 def fit_umap(Z: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, random_state: int | None = None,
-             backend: str = "umap-learn", return_reducer: bool = False):
-    """UMAP of (m, d) distinct codes -> (m, 2) float32 (and the fitted reducer, with return_reducer)."""
+             backend: str = "umap-learn", return_reducer: bool = False, exact: bool | None = None):
+    """UMAP of (m, d) distinct codes -> (m, 2) float32 (and the fitted reducer, with return_reducer).
+
+    exact: the neighbours found exactly (scikit-learn) or by NN-descent; None chooses by size (EXACT_KNN_ROWS).
+    A reducer that is returned (to transform new codes) needs NN-descent's search index."""
     neighbours = min(n_neighbors, len(Z) - 1)
     if backend == "cuml":
         from cuml.manifold import UMAP
@@ -183,12 +202,15 @@ def fit_umap(Z: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, random
         return (xy, reducer) if return_reducer else xy
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
-    # NN-descent at every size: below 4,096 rows umap-learn would otherwise take an exact-distance path
-    # that compiles code of its own and, warm, runs 3-4x slower (1,797 rows: 3.2 s against 0.9 s here).
+    exact = (len(Z) <= EXACT_KNN_ROWS and not return_reducer) if exact is None else exact
+    # Never umap-learn's own exact path below 4,096 rows: it compiles code of its own and, warm, runs 3-4x
+    # slower (1,797 rows: 3.2 s against 0.9 s). Ours hands UMAP neighbours found by scikit-learn.
+    knn = exact_neighbours(Z, neighbours) if exact else (None, None, None)  # UMAP counts a code among its own
     reducer = umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=min_dist, init=UMAP_INIT,
                         random_state=random_state, n_jobs=1 if random_state is not None else -1,
-                        force_approximation_algorithm=True)
-    with openmp_threads_kept():
+                        force_approximation_algorithm=True, precomputed_knn=knn)
+    with openmp_threads_kept(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="precomputed_knn")  # no search index: we never transform
         xy = reducer.fit_transform(Z).astype(np.float32)
     return (xy, reducer) if return_reducer else xy
 
@@ -209,15 +231,17 @@ def openmp_threads_kept():
 
 
 def warm_up() -> float:
-    """Compile UMAP's numba code once per process with a fit on WARMUP_ROWS random rows. Returns the
-    seconds it took (0.0 when already warm). Thread-safe: call it from a background thread at start-up."""
+    """Compile UMAP's numba code once per process: a fit with exact neighbours first (what maps up to
+    EXACT_KNN_ROWS need: ready in seconds), then one with NN-descent, each on WARMUP_ROWS random rows. Returns
+    the seconds it took (0.0 when already warm). Thread-safe: call it from a background thread at start-up."""
     global _warm_seconds
     with _warm_lock:
         if _warm_seconds is not None:
             return 0.0
         start = time.perf_counter()
-        rng = np.random.default_rng(0)
-        project(rng.standard_normal((WARMUP_ROWS, 8)).astype(np.float32), "umap")
+        Z = np.random.default_rng(0).standard_normal((WARMUP_ROWS, 8)).astype(np.float32)
+        for exact in (True, False):
+            fit_umap(Z, exact=exact)
         _warm_seconds = time.perf_counter() - start
         return _warm_seconds
 

@@ -71,9 +71,40 @@ def test_umap_shape_and_structure():
     assert neighbour_purity(xy, labels) > 0.95
 
 
+def test_exact_neighbours_are_the_nearest_codes_self_first():
+    Z, _ = blobs(200)
+    indices, distances = P.exact_neighbours(Z, 15)
+    full = np.linalg.norm(Z[:, None] - Z[None], axis=-1)
+    assert indices.dtype == np.int32 and distances.dtype == np.float32 and indices.shape == (200, 15)
+    assert (indices[:, 0] == np.arange(200)).all() and np.allclose(distances[:, 0], 0)
+    assert np.allclose(distances, np.sort(full, axis=1)[:, :15], atol=1e-4)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_umap_with_exact_or_nn_descent_neighbours(exact):
+    """Both ways of finding UMAP's neighbours give the same kind of map; only NN-descent can transform."""
+    Z, labels = blobs(300)
+    xy, reducer = P.fit_umap(Z, random_state=0, exact=exact, return_reducer=True)
+    assert xy.shape == (300, 2) and np.isfinite(xy).all() and neighbour_purity(xy, labels) > 0.95
+    if not exact:
+        assert np.isfinite(reducer.transform(Z[:5])).all()
+
+
+def test_small_maps_use_exact_neighbours_large_ones_nn_descent(monkeypatch):
+    seen = []
+    real = P.exact_neighbours
+    monkeypatch.setattr(P, "exact_neighbours", lambda Z, k: seen.append(len(Z)) or real(Z, k))
+    monkeypatch.setattr(P, "EXACT_KNN_ROWS", 100)
+    Z, _ = blobs(300)
+    P.fit_umap(Z[:100], random_state=0)
+    P.fit_umap(Z, random_state=0)
+    P.fit_umap(Z[:100], random_state=0, return_reducer=True)  # a reducer kept to transform: NN-descent
+    assert seen == [100]
+
+
 @pytest.mark.parametrize("n", [16, 40])
 def test_umap_on_few_rows(n):
-    """The smallest sizes UMAP takes (NN-descent with fewer rows than its default neighbours)."""
+    """The smallest sizes UMAP takes (fewer rows than its default neighbours)."""
     Z, _ = blobs(n)
     xy = project(Z, "umap", random_state=0)
     assert xy.shape == (n, 2) and np.isfinite(xy).all() and (xy.std(0) > 0).all()
