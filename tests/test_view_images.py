@@ -39,5 +39,5 @@ def test_a_large_image_is_left_to_streamlits_media_files():
 
 def test_names_from_the_data_are_not_markdown():
     assert escape_markdown("$1000 a Touchdown") == r"\$1000 a Touchdown"  # one $ more and it was LaTeX
-    assert escape_markdown("*Batteries* [not] included_2.png") == r"\*Batteries\* \[not\] included\_2\.png"
-    assert escape_markdown("Row 12 · label 7") == "Row 12 · label 7"
+    assert escape_markdown("*Batteries* [not] included_2.png") == r"\*Batteries\* \[not\] included\_2.png"
+    assert escape_markdown("Row 12 · label (missing)") == "Row 12 · label (missing)"

@@ -73,7 +73,7 @@ def inline(image: Image.Image) -> Image.Image | str:
 
 
 NAME_CHARS = 60  # a row's name in its title, cut beyond this
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~:])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$~|])")  # what can change text inside a line; "(missing)" stays as it is
 
 
 def escape_markdown(text: str) -> str:
