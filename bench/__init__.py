@@ -39,8 +39,9 @@ REGISTRY: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("oneclass", "oneclass", "3. One-class anomaly detection on MNIST (AUROC), vs PCA"),
     Benchmark("memory", "memory", "6. Peak memory of the MNIST 10k engine workflow"),
     Benchmark("projection", "projection", "7. Projection cost: UMAP vs PCA from 1k to 100k rows"),
+    # Compiles UMAP twice in fresh processes (over a minute): opt-in with --only, never in --smoke.
     Benchmark("neighbours", "neighbours", "7b. UMAP's neighbours: exact vs NN-descent, first map and by size",
-              smoke=False),
+              default=False, smoke=False),
     Benchmark("scale", "scale", "10. The map at scale: 100k, 300k and 1M rows by stage, sampled UMAP vs full"),
     Benchmark("watch", "watch", "9. Watching training: the live map's cost (with vs without, one run)"),
     Benchmark("distributed", "distributed", "11. Training under torchrun: 2 processes vs 1 on the CPU"),
