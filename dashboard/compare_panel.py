@@ -1,7 +1,8 @@
 """The models of this data side by side: one table (held-out error beside PCA's at each model's latent
 size, anomaly AUROC for the label values the user names, training time, how faithful each map is to its
 codes, how much each model agrees with the first on who is near whom) and their maps next to each other
-with linked selection: a point, box or lasso picked on one is ringed on all. Also the bar above the views
+with linked selection: a point, box or lasso picked on one is ringed on all (a box or lasso on a map that draws
+a sample picks every row inside it, as on the Explore map). Also the bar above the views
 that lists the kept models, switches between them without retraining, and removes them."""
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from aecore.anomaly import anomaly_mask, auroc
 from aecore.compare import map_trustworthiness, neighbour_agreement
 from aecore.dataset import category_values
 
+from . import big_map
 from .figures import ERROR_COLUMN, GRID_ID, category_order, map_figure, with_highlight
 from .state import MAX_MODELS, ModelEntry, Workspace, get_ws
 
 SHOWN_MAPS = 3      # maps drawn side by side at most (the table takes every chosen model)
+RING_MAX = big_map.MAP_SAMPLE  # picked rows ringed on each map at most (as many as a big map draws)
 MAP_HEIGHT = 360
 
 
@@ -82,12 +85,31 @@ def point_ids(points: list[dict]) -> list[int]:
     return [i for i in (point_id(p) for p in points) if i is not None and i != GRID_ID]
 
 
-def on_compare_select(key: str) -> None:
+def selected_rows(selection: dict, xy: np.ndarray) -> np.ndarray | None:
+    """The rows a selection on one map picks: its points, or, on a map that draws a sample, every row
+    inside its box or lasso (as on the Explore map). None when it picks nothing."""
+    shapes = big_map.geometry(selection)
+    if shapes and big_map.sampled(len(xy)):
+        rows = big_map.rows_in(xy, shapes)
+    else:
+        rows = np.asarray(point_ids(selection.get("points") or []), dtype=np.int64)
+    return np.unique(rows) if len(rows) else None
+
+
+def on_compare_select(key: str, xy: np.ndarray) -> None:
     ws = get_ws()
-    selection = (st.session_state.get(key) or {}).get("selection") or {}
-    rows = point_ids(selection.get("points") or [])
-    if rows:
-        ws.cache[(ws.version, "compare rows")] = np.unique(np.asarray(rows, dtype=np.int64))
+    rows = selected_rows((st.session_state.get(key) or {}).get("selection") or {}, xy)
+    if rows is not None:
+        ws.cache[(ws.version, "compare rows")] = rows
+
+
+def ringed(rows: np.ndarray) -> tuple[np.ndarray, str]:
+    """The picked rows to ring on each map and the ring's name: at most RING_MAX of them (a seeded sample),
+    so a box over a million-row map does not send a million rings."""
+    if len(rows) <= RING_MAX:
+        return rows, f"{len(rows):,} picked"
+    shown = np.sort(np.random.default_rng(0).choice(rows, RING_MAX, replace=False))
+    return shown, f"{len(rows):,} picked ({RING_MAX:,} ringed)"
 
 
 def small_map(e: ModelEntry, colour: str):
@@ -98,32 +120,31 @@ def small_map(e: ModelEntry, colour: str):
     return fig
 
 
-def picked_rows(ws: Workspace, keys: list[str]) -> np.ndarray | None:
-    """The rows picked on any of the maps: what the last selection callback stored, else a selection the
-    maps hold (a page drawn from the charts' state, as under AppTest)."""
+def picked_rows(ws: Workspace, maps: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The rows picked on any of the maps (chart key -> its xy): what the last selection callback stored,
+    else a selection the maps hold (a page drawn from the charts' state, as under AppTest)."""
     rows = ws.cache.get((ws.version, "compare rows"))
     if rows is not None:
         return rows
-    for key in keys:
-        picked = point_ids(((st.session_state.get(key) or {}).get("selection") or {}).get("points") or [])
-        if picked:
-            return np.unique(np.asarray(picked, dtype=np.int64))
+    for key, xy in maps.items():
+        rows = selected_rows((st.session_state.get(key) or {}).get("selection") or {}, xy)
+        if rows is not None:
+            return rows
     return None
 
 
 def compare_maps(ws: Workspace, chosen: list[int]) -> None:
     ds = ws.dataset
-    rows = picked_rows(ws, [f"cmp_map_{i}_{ws.version}" for i in chosen])
+    maps = {f"cmp_map_{i}_{ws.version}": ws.entries[i].exploration.xy for i in chosen}
+    rows = picked_rows(ws, maps)
     colour = ds.label or ERROR_COLUMN
     cols = st.columns(len(chosen))
-    for col, i in zip(cols, chosen, strict=True):
+    for col, i, (key, xy) in zip(cols, chosen, maps.items(), strict=True):
         e = ws.entries[i]
-        ex = e.exploration
         fig = derived(e, ("map", colour), lambda e=e: small_map(e, colour))
         if rows is not None:
-            fig = with_highlight(fig, ex.xy, rows, f"{len(rows)} picked")
-        key = f"cmp_map_{i}_{ws.version}"
-        col.plotly_chart(fig, key=key, on_select=lambda key=key: on_compare_select(key),
+            fig = with_highlight(fig, xy, *ringed(rows))
+        col.plotly_chart(fig, key=key, on_select=lambda key=key, xy=xy: on_compare_select(key, xy),
                          selection_mode=("points", "box", "lasso"), config={"displaylogo": False})
 
 

@@ -106,6 +106,37 @@ def test_compare_view_table_and_linked_maps(two_models):
         assert ring["name"] == "3 picked" and sorted(typed_array(ring["customdata"]).tolist()) == rows
 
 
+def test_a_box_on_a_sampled_compare_map_picks_every_row_inside(two_models, monkeypatch):
+    """Above big_map.SAMPLE_ABOVE rows a map draws a sample: a box picks every row inside it, here, and each
+    map rings at most RING_MAX of them (shrunk here so the 1,797 digits count as a big map)."""
+    import json
+
+    from streamlit.elements.plotly_chart import PlotlyState
+
+    from dashboard import big_map, compare_panel
+
+    monkeypatch.setattr(big_map, "SAMPLE_ABOVE", 100)
+    monkeypatch.setattr(compare_panel, "RING_MAX", 50)
+    app = open_view(two_models, "Compare")
+    w = ws(app)
+    xy = w.entries[0].exploration.xy
+    x0, x1 = np.percentile(xy[:, 0], [10, 90])
+    y0, y1 = np.percentile(xy[:, 1], [10, 90])
+    inside = np.flatnonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
+    drawn = {"curve_number": 1, "point_index": 0, "x": 0.0, "y": 0.0, "customdata": int(inside[0])}
+    app.session_state[f"cmp_map_0_{w.version}"] = PlotlyState(selection={
+        "points": [drawn], "point_indices": [0], "box": [{"x": [x0, x1], "y": [y0, y1]}], "lasso": []})
+    app.run()
+    assert not app.exception, app.exception
+    specs = [json.loads(c.proto.spec)["data"] for c in app.get("plotly_chart") if "cmp_map" in c.proto.id]
+    assert len(inside) > 50 and len(specs) == 2
+    for traces in specs:
+        ring = traces[-1]
+        assert ring["name"] == f"{len(inside):,} picked (50 ringed)"
+        assert set(typed_array(ring["customdata"]).tolist()) <= set(inside.tolist())
+        assert len(typed_array(ring["customdata"])) == 50
+
+
 def test_training_frames_are_kept_and_replayed(two_models):
     open_view(two_models, "Training")
     entry = ws(two_models).entry
