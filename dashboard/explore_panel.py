@@ -18,7 +18,7 @@ from aecore.projection import NeighbourBlend
 from aecore.search import find_rows
 
 from . import big_map, timing
-from .figures import ERROR_COLUMN, GRID_ID, Overlay, colouring, drawn_rows, map_figure, with_overlays
+from .figures import ERROR_COLUMN, GRID_ID, Overlay, colouring, drawn_rows, map_figure, with_overlays, with_pick
 from .state import Highlight, Pick, Workspace, get_ws
 from .views import compression, denoise, neighbours, new_data, reconstruction, selection, traversal, walk
 
@@ -153,6 +153,8 @@ def map_panel() -> None:
     rows, drawn = drawn_rows(fig)
     if drawn < rows:
         st.caption(big_map.describe(rows, drawn))
+    if ws.pick.row is not None and ws.selection is None:  # not on a click: a click reruns the inspector alone
+        fig = with_pick(fig, ws.pick.row)
     drawn = overlays(ws)
     if drawn:
         fig = with_overlays(fig, drawn, ws.dataset.n)

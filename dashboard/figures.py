@@ -270,6 +270,21 @@ def with_overlays(fig: go.Figure, overlays: list[Overlay], n: int) -> go.Figure:
     return out
 
 
+def with_pick(fig: go.Figure, row: int) -> go.Figure:
+    """The map with `row` selected as a click on it selects it (the other points dimmed), so a map drawn anew
+    (the Explore view shown again, another colour) still marks the pick the inspector shows. The map as it
+    is when the row is not drawn (a big map draws a sample). The cached base figure is not touched."""
+    traces = [np.asarray(t.customdata if t.customdata is not None else []).ravel() for t in fig.data]
+    data = [i for i, ids in enumerate(traces) if len(ids) and not (ids == GRID_ID).all()]
+    hit = next(((i, int(np.flatnonzero(traces[i] == row)[0])) for i in data if (traces[i] == row).any()), None)
+    if hit is None:
+        return fig
+    out = go.Figure(fig)
+    for i in data:
+        out.data[i].selectedpoints = [hit[1]] if i == hit[0] else []
+    return out
+
+
 def with_highlight(fig: go.Figure, xy: np.ndarray, rows: np.ndarray, name: str) -> go.Figure:
     """The map with `rows` ringed on top (a search's matches, a point's neighbours)."""
     rows = np.asarray(rows, dtype=np.int64)

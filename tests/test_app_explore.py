@@ -80,6 +80,26 @@ def test_another_point_replaces_the_pick(app):
     assert "Row 42" in texts(app)
 
 
+def test_a_map_drawn_anew_still_marks_the_pick(app):
+    """Plotly marks a clicked point itself; once the map is drawn again (another view and back, another
+    colour) the figure carries the pick: its point selected, every other data point dimmed."""
+    import json
+
+    from tests.fixtures_ui import show_view, typed_array
+
+    select(app, plotly_state([data_point(app, 5)]))
+    show_view(app, "Anomalies")
+    show_view(app, "Explore")
+    assert not app.exception, app.exception
+    traces = json.loads(next(c for c in app.get("plotly_chart") if map_key(ws(app)) in c.proto.id).proto.spec)["data"]
+    data = [t for t in traces if t.get("name") != "decode here"]
+    picked = [t for t in data if t.get("selectedpoints")]
+    assert len(picked) == 1 and typed_array(picked[0]["customdata"])[picked[0]["selectedpoints"][0]] == 5
+    assert all(t.get("selectedpoints") == [] for t in data if t is not picked[0])
+    assert "selectedpoints" not in next(t for t in traces if t.get("name") == "decode here")
+    assert "Row 5" in texts(app), "the inspector still shows the pick"
+
+
 def test_grid_click_decodes_the_spot(app):
     x, y = (float(v) for v in ws(app).exploration.xy.mean(0))
     select(app, plotly_state([{"curve_number": 0, "point_index": 3200, "x": x, "y": y, "customdata": GRID_ID}]))
