@@ -96,9 +96,14 @@ def selected_rows(selection: dict, xy: np.ndarray) -> np.ndarray | None:
     return np.unique(rows) if len(rows) else None
 
 
+def chart_selection(key: str) -> dict:
+    """The selection a map's chart holds (empty when none)."""
+    return (st.session_state.get(key) or {}).get("selection") or {}
+
+
 def on_compare_select(key: str, xy: np.ndarray) -> None:
     ws = get_ws()
-    rows = selected_rows((st.session_state.get(key) or {}).get("selection") or {}, xy)
+    rows = selected_rows(chart_selection(key), xy)
     if rows is not None:
         ws.cache[(ws.version, "compare rows")] = rows
 
@@ -127,7 +132,7 @@ def picked_rows(ws: Workspace, maps: dict[str, np.ndarray]) -> np.ndarray | None
     if rows is not None:
         return rows
     for key, xy in maps.items():
-        rows = selected_rows((st.session_state.get(key) or {}).get("selection") or {}, xy)
+        rows = selected_rows(chart_selection(key), xy)
         if rows is not None:
             return rows
     return None

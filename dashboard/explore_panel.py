@@ -153,7 +153,9 @@ def map_panel() -> None:
     rows, drawn = drawn_rows(fig)
     if drawn < rows:
         st.caption(big_map.describe(rows, drawn))
-    if ws.pick.row is not None and ws.selection is None:  # not on a click: a click reruns the inspector alone
+    # A map drawn anew marks the pick (a click never pays for it: it reruns the inspector alone); a box or
+    # lasso selection replaces the pick in the inspector, so then nothing is marked.
+    if ws.pick.row is not None and ws.selection is None:
         fig = with_pick(fig, ws.pick.row)
     drawn = overlays(ws)
     if drawn:

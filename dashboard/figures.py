@@ -274,15 +274,16 @@ def with_pick(fig: go.Figure, row: int) -> go.Figure:
     """The map with `row` selected as a click on it selects it (the other points dimmed), so a map drawn anew
     (the Explore view shown again, another colour) still marks the pick the inspector shows. The map as it
     is when the row is not drawn (a big map draws a sample). The cached base figure is not touched."""
-    traces = [np.asarray(t.customdata if t.customdata is not None else []).ravel() for t in fig.data]
-    data = [i for i, ids in enumerate(traces) if len(ids) and not (ids == GRID_ID).all()]
-    hit = next(((i, int(np.flatnonzero(traces[i] == row)[0])) for i in data if (traces[i] == row).any()), None)
-    if hit is None:
-        return fig
-    out = go.Figure(fig)
+    ids = [np.asarray(t.customdata if t.customdata is not None else []).ravel() for t in fig.data]
+    data = [i for i, d in enumerate(ids) if len(d) and not (d == GRID_ID).all()]  # not the decode grid
     for i in data:
-        out.data[i].selectedpoints = [hit[1]] if i == hit[0] else []
-    return out
+        where = np.flatnonzero(ids[i] == row)
+        if where.size:
+            out = go.Figure(fig)
+            for j in data:
+                out.data[j].selectedpoints = [int(where[0])] if j == i else []
+            return out
+    return fig
 
 
 def with_highlight(fig: go.Figure, xy: np.ndarray, rows: np.ndarray, name: str) -> go.Figure:
