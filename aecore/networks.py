@@ -54,13 +54,41 @@ class ModelConfig:
         return asdict(self)
 
 
+# The PCA start is fitted on at most PCA_START_ROWS training rows (a seeded sample), or PCA_START_SIDE rows
+# when a row has more values than that: the smaller side of the sample's Gram matrix stays at most
+# PCA_START_SIDE ... PCA_START_ROWS, so the start costs about a second and a few hundred MB whatever the
+# data's size (a full SVD of 400,000 MNIST rows took 90 s and 11 GB; BENCHMARKS.md section 2c).
+PCA_START_ROWS = 20_000
+PCA_START_SIDE = 1_024
+PCA_START_SEED = 0
+EIGEN_RTOL = 1e-10  # eigenvalues below this share of the largest give no component (zero rows instead)
+
+
+def pca_start_rows(n: int, d: int) -> int:
+    """How many of n rows of d values the PCA start is fitted on."""
+    return min(n, PCA_START_ROWS if d <= PCA_START_SIDE else PCA_START_SIDE)
+
+
 def pca_basis(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """PCA of X's rows (flattened), in float64: (k, d) components, zero rows past X's rank, and the mean."""
-    x = X.reshape(len(X), -1).double()
+    """PCA of X's rows (flattened), in float64: (k, d) components, zero rows past the data's rank, and
+    the mean. Exact for the rows it sees: every row up to pca_start_rows, else a seeded sample of them.
+    Computed from the eigenvectors of the smaller Gram matrix (rows x rows or values x values), not a
+    full SVD: the same components for a fraction of the time and memory."""
+    n, d = len(X), math.prod(X.shape[1:])
+    rows = pca_start_rows(n, d)
+    if rows < n:
+        pick = torch.randperm(n, generator=torch.Generator().manual_seed(PCA_START_SEED))[:rows]
+        X = X[pick.sort().values]
+    x = X.reshape(rows, d).to(torch.float64, copy=True)
     mean = x.mean(0)
-    _, _, vt = torch.linalg.svd(x - mean, full_matrices=False)
-    comps = torch.zeros(k, x.shape[1], dtype=torch.float64)
-    comps[: min(k, len(vt))] = vt[:k]
+    x -= mean
+    gram = rows <= d  # x x^T (its eigenvectors: the left singular vectors), else x^T x (the components)
+    eigval, vec = torch.linalg.eigh(x @ x.T if gram else x.T @ x)
+    eigval, vec = eigval.flip(0)[:k], vec.flip(1)[:, :k]  # largest first
+    kept = eigval > eigval[:1].clamp_min(0).sum() * EIGEN_RTOL  # below: the data's null space
+    vec = (x.T @ vec[:, kept]) / eigval[kept].sqrt() if gram else vec[:, kept]
+    comps = torch.zeros(k, d, dtype=torch.float64)
+    comps[: int(kept.sum())] = vec.T
     return comps, mean
 
 

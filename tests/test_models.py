@@ -198,6 +198,57 @@ def test_clip_output_starts_at_pca_clipped_to_pixel_range(backbone, hidden):
     np.testing.assert_allclose(ours, np.clip(pca.inverse_transform(pca.transform(flat)), 0, 1), atol=1e-4)
 
 
+def same_subspace(a: np.ndarray, b: np.ndarray, atol: float = 1e-8) -> None:
+    """Rows of a and b are the same orthonormal components, up to sign."""
+    np.testing.assert_allclose(np.abs(np.sum(a * b, axis=1)), 1.0, atol=atol)
+
+
+@pytest.mark.parametrize("rows, values", [(30, 50), (200, 12)])  # x x^T, then x^T x
+def test_pca_basis_is_pca_from_either_gram_matrix(rows, values):
+    from sklearn.decomposition import PCA
+
+    from aecore.networks import pca_basis
+
+    X = np.random.default_rng(2).standard_normal((rows, values)) * np.linspace(3, 0.5, values)
+    comps, mean = pca_basis(torch.from_numpy(X.astype(np.float32)), 4)
+    pca = PCA(4).fit(X.astype(np.float32).astype(np.float64))
+    same_subspace(comps.numpy(), pca.components_, atol=1e-6)
+    np.testing.assert_allclose(mean.numpy(), pca.mean_, atol=1e-6)
+
+
+def test_pca_basis_leaves_the_null_space_out():
+    from aecore.networks import pca_basis
+
+    X = np.random.default_rng(3).standard_normal((40, 2)) @ np.random.default_rng(4).standard_normal((2, 9))
+    comps, _ = pca_basis(torch.from_numpy(X), 4)  # rank 2: two components, then zero rows
+    assert np.allclose(comps[2:].numpy(), 0)
+    np.testing.assert_allclose(comps[:2].numpy() @ comps[:2].numpy().T, np.eye(2), atol=1e-8)
+
+
+def test_pca_basis_fits_a_seeded_sample_of_many_rows_and_leaves_the_data_alone(monkeypatch):
+    from aecore import networks
+
+    monkeypatch.setattr(networks, "PCA_START_ROWS", 50)
+    X = torch.from_numpy(np.random.default_rng(5).standard_normal((300, 6)) * np.arange(6, 0, -1))
+    kept = X.clone()
+    comps, mean = networks.pca_basis(X, 3)
+    assert torch.equal(X, kept)
+    assert torch.equal(networks.pca_basis(X, 3)[0], comps)  # the same sample every time
+    pick = torch.randperm(300, generator=torch.Generator().manual_seed(networks.PCA_START_SEED))[:50].sort().values
+    exact, exact_mean = networks.pca_basis(X[pick], 3)  # 50 rows: all of them
+    same_subspace(comps.numpy(), exact.numpy())
+    np.testing.assert_allclose(mean.numpy(), exact_mean.numpy())
+
+
+def test_pca_start_rows_stay_bounded():
+    from aecore.networks import PCA_START_ROWS, PCA_START_SIDE, pca_start_rows
+
+    assert pca_start_rows(500, 784) == 500
+    assert pca_start_rows(1_000_000, 784) == PCA_START_ROWS
+    assert pca_start_rows(1_000_000, 12_288) == PCA_START_SIDE
+    assert pca_start_rows(300, 12_288) == 300
+
+
 def test_start_at_pca_only_where_it_is_exact():
     images = ModelConfig("dense", "plain", [1, 4, 4], 2, [8], output="sigmoid", recon="bce")
     vae = ModelConfig("dense", "vae", [6], 2, [8])
