@@ -204,6 +204,12 @@ def cosine(step: int, total: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
 
+# An epoch still running this share past the time limit stops there: the epochs planned to fit finish
+# (a small table's last epoch may end a little late), and an epoch of a million rows, which alone can take
+# several times the limit, does not hold the user up.
+TIME_LIMIT_GRACE = 0.05
+
+
 def fit_in_time(epochs: int, done: int, seconds: float, max_seconds: float) -> int:
     """Epochs that fit in max_seconds at the pace so far (at least those done, at most `epochs`).
     Re-planned every epoch, so a slow first epoch (one-off start-up costs) is soon outweighed."""
@@ -257,9 +263,11 @@ class Mixed:
 
 
 def run_epoch(net: Network, rows: Callable, n: int, order: torch.Tensor, batch_size: int, opt, sched,
-              cancel: threading.Event | None, mixed: Mixed | None = None) -> EpochOutcome:
+              cancel: threading.Event | None, mixed: Mixed | None = None,
+              deadline: float | None = None) -> EpochOutcome:
     """One pass over the n rows in the given order (rows: indices -> a batch on the network's device);
-    stops at a cancel request or a non-finite loss."""
+    stops at a cancel request, a non-finite loss, or (after at least one batch) once time.perf_counter()
+    passes `deadline`: an epoch of a million rows can take longer than the whole time limit."""
     out = EpochOutcome()
     for i in range(0, n, batch_size):
         if cancel is not None and cancel.is_set():
@@ -280,6 +288,9 @@ def run_epoch(net: Network, rows: Callable, n: int, order: torch.Tensor, batch_s
         sched.step()
         out.loss_sum += value * len(xb)
         out.seen += len(xb)
+        if deadline is not None and out.seen < n and time.perf_counter() >= deadline:
+            out.status = TrainStatus.TIME_LIMIT
+            return out
     return out
 
 
@@ -351,6 +362,8 @@ class Run:
     status: TrainStatus = TrainStatus.COMPLETED
     diverged_in: str = ""  # "" or what became non-finite: "the loss" | "the validation loss"
     epoch: int = 0
+    seen: int = 0          # rows the last epoch trained on (fewer than all: it was cut short)
+    rows: int = 0          # rows in an epoch
 
 
 def result_message(run: Run, best_epoch: int) -> str:
@@ -365,6 +378,9 @@ def result_message(run: Run, best_epoch: int) -> str:
         return (f"Stopped early after {n} epochs: validation loss had not improved for {s.patience} epochs. "
                 f"Kept epoch {best_epoch}.")
     if run.status == TrainStatus.TIME_LIMIT:
+        if run.seen < run.rows:
+            return (f"Reached the {s.max_seconds:g} s time limit {run.seen:,} of {run.rows:,} rows into epoch "
+                    f"{run.epoch}. Kept epoch {best_epoch}.")
         return f"Reached the {s.max_seconds:g} s time limit after {n} epochs. Kept epoch {best_epoch}."
     fitted = f" (as many as fit the {s.max_seconds:g} s time limit)" if run.planned < s.epochs else ""
     return f"Trained {n} epochs{fitted}; kept epoch {best_epoch}."
@@ -390,19 +406,22 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     model = distributed_model(net, dist) if dist is not None else net
     shard_log = [] if dist is not None and os.environ.get(TEST_SHARD_LOG_ENV) else None
     steps_per_epoch = math.ceil(n / bs)
-    run = Run(settings, planned=settings.epochs)  # re-planned each epoch under a time limit
+    run = Run(settings, planned=settings.epochs, rows=n)  # re-planned each epoch under a time limit
     # Cosine decay to 5% of the initial rate over the planned steps: the last epochs polish instead
     # of bouncing. The lambda reads `run.planned` late, so a re-plan reshapes the rest of the schedule.
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, steps_per_epoch * run.planned))
     best = BestWeights(copy.deepcopy(net.state_dict()))
     has_val = X_val is not None and len(X_val) > 0
     start = time.perf_counter()
+    # An epoch that runs past the time limit by TIME_LIMIT_GRACE is cut short there (one process; under
+    # torchrun the ranks stop together at an epoch's end).
+    deadline = start + settings.max_seconds * (1 + TIME_LIMIT_GRACE) if settings.max_seconds and dist is None else None
     net.train()
     while run.epoch < run.planned:
         run.epoch += 1
         order = torch.randperm(n, generator=gen).to(X_train.device)
         if dist is None:
-            outcome = run_epoch(net, rows, n, order, bs, opt, sched, cancel, mixed)
+            outcome = run_epoch(net, rows, n, order, bs, opt, sched, cancel, mixed, deadline)
         else:
             log = shard_log if run.epoch == 1 else None
             outcome = run_epoch_shared(model, rows, n, order, bs, opt, sched, cancel, mixed, dist, log)
@@ -434,13 +453,14 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
             elapsed = time.perf_counter() - start
         if settings.max_seconds:
             run.planned = fit_in_time(settings.epochs, run.epoch, elapsed, settings.max_seconds)
-        pace = run.epoch * n / elapsed if outcome.status is None else outcome.seen / max(elapsed, 1e-9)
+        run.seen = outcome.seen
+        pace = ((run.epoch - 1) * n + outcome.seen) / max(elapsed, 1e-9)
         report = EpochReport(run.epoch, run.planned, train_loss, val_loss, val_mse, elapsed, pace)
         run.history.append(report.to_json())
         if callback is not None:
             callback(report)
-        if outcome.status == TrainStatus.CANCELLED:
-            run.status = TrainStatus.CANCELLED
+        if outcome.status in (TrainStatus.CANCELLED, TrainStatus.TIME_LIMIT):
+            run.status = outcome.status
             break
         if best.stale >= settings.patience:
             run.status = TrainStatus.EARLY_STOPPED

@@ -206,13 +206,27 @@ def test_bad_params(params, fragment, table_X, fast):
 @pytest.mark.parametrize("X,fragment", [
     (np.array([[1.0, np.nan], [2.0, 3.0]]), "NaN or infinite"),
     (np.array([[1.0, np.inf], [2.0, 3.0]]), "NaN or infinite"),
+    (np.array([[1.0, np.inf], [-np.inf, 3.0]]), "NaN or infinite"),  # inf - inf: a NaN sum, still refused
+    (np.array([[3e38, 3e38], [3e38, 3e38]]), None),  # finite, summing past float32's range: accepted
     (np.zeros((1, 3)), "at least 2 rows"),
     (np.zeros(5), "got shape \\(5,\\)"),
     (np.array([["a", "b"], ["c", "d"]]), "must be numbers"),
 ])
 def test_bad_data(X, fragment, fast):
+    if fragment is None:
+        assert Autoencoder(**dict(fast, epochs=1)).fit(X).input_shape_ == (2,)  # trained, not refused
+        return
     with pytest.raises(DataError, match=fragment):
         Autoencoder(**fast).fit(X)
+
+
+def test_validation_rows_are_capped_and_the_rest_train(monkeypatch):
+    from aecore import estimator
+
+    monkeypatch.setattr(estimator, "MAX_VALIDATION_ROWS", 30)
+    split = Autoencoder()._split(1_000)
+    assert len(split["val"]) == 30 and len(split["test"]) == 100 and len(split["train"]) == 870
+    assert len(np.unique(np.concatenate(list(split.values())))) == 1_000
 
 
 def test_wrong_shape_at_transform(fitted):

@@ -180,6 +180,31 @@ def test_max_seconds(table_X, fast):
     assert reports[-1].epochs < 100_000  # the plan was fitted to the time limit
 
 
+def test_an_epoch_longer_than_the_time_limit_is_cut_short(table_X, fast, monkeypatch):
+    import itertools
+
+    from aecore import training
+
+    clock = itertools.count(step=1.0)  # every reading of the clock is a second later: no real timing
+    monkeypatch.setattr(training.time, "perf_counter", lambda: next(clock))
+    model = Autoencoder(**dict(fast, epochs=5, batch_size=4, max_seconds=3)).fit(table_X)  # 24 batches an epoch
+    result = model.result_
+    assert result.status == "time_limit"
+    assert result.epochs_run == 1
+    assert "rows into epoch 1." in result.message
+    seen = int(result.message.split(" time limit ")[1].split(" of ")[0])
+    assert 0 < seen < 96 and seen % 4 == 0  # whole batches, fewer than the epoch's rows
+    assert np.isfinite(model.transform(table_X)).all()
+
+
+def test_the_planned_epochs_finish_within_the_grace(table_X, fast, monkeypatch):
+    from aecore import training
+
+    monkeypatch.setattr(training, "TIME_LIMIT_GRACE", 1e9)  # no epoch is ever cut
+    model = Autoencoder(**dict(fast, epochs=3, max_seconds=0.001)).fit(table_X)
+    assert "rows into epoch" not in model.result_.message
+
+
 def test_cosine_schedule_and_time_plan():
     assert cosine(0, 100) == pytest.approx(1.0)
     assert cosine(50, 100) == pytest.approx(0.525)
