@@ -292,12 +292,21 @@ def with_highlight(fig: go.Figure, xy: np.ndarray, rows: np.ndarray, name: str) 
     return with_overlays(fig, [Overlay(name, xy[rows], rows)], len(xy))
 
 
+LOSS_MARKERS_UP_TO = 30  # epochs: fewer are marked one by one (a single epoch is a point, not a line)
+
+
 def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
+    """Training and validation loss per epoch. A run of a few epochs (a million rows under the time limit
+    may run one, cut short) shows each epoch as a marked point on whole-epoch ticks."""
     epochs = [h["epoch"] for h in history]
+    few = len(epochs) <= LOSS_MARKERS_UP_TO
+    mode = "lines+markers" if few else "lines"
     fig = go.Figure()
-    fig.add_scatter(x=epochs, y=[h["train_loss"] for h in history], name="train", mode="lines")
+    fig.add_scatter(x=epochs, y=[h["train_loss"] for h in history], name="train", mode=mode)
     if history and history[0].get("val_loss") is not None:
-        fig.add_scatter(x=epochs, y=[h["val_loss"] for h in history], name="validation", mode="lines")
+        fig.add_scatter(x=epochs, y=[h["val_loss"] for h in history], name="validation", mode=mode)
+    if few:
+        fig.update_xaxes(dtick=1 if len(epochs) <= 10 else 5, tick0=0)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       title=dict(text="Loss per epoch", font=dict(size=14)), xaxis_title="epoch", yaxis_title="loss",
                       yaxis_type="log", legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))

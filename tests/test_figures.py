@@ -189,3 +189,14 @@ def test_decode_grid_leaves_clicks_on_points_to_the_points():
     assert GRID * GRID * 0.8 < len(nodes) < GRID * GRID, "the empty space around the blob keeps its nodes"
     fig = map_figure(points, np.zeros(len(points)), pd.DataFrame(index=range(len(points))), ERROR_COLUMN, None)
     assert len(fig.data[0].x) == len(nodes), "the map's grid trace is these nodes"
+
+
+def test_a_short_run_s_loss_is_drawn_as_points_on_whole_epochs():
+    from dashboard.figures import LOSS_MARKERS_UP_TO, loss_figure
+
+    one = loss_figure([{"epoch": 1, "train_loss": 0.04, "val_loss": 0.035}])
+    assert [t.mode for t in one.data] == ["lines+markers"] * 2  # one epoch: a point, which a line alone hides
+    assert one.layout.xaxis.dtick == 1
+    long = [{"epoch": e, "train_loss": 1 / e, "val_loss": None} for e in range(1, LOSS_MARKERS_UP_TO + 2)]
+    fig = loss_figure(long)
+    assert [t.mode for t in fig.data] == ["lines"] and fig.layout.xaxis.dtick is None
