@@ -308,13 +308,14 @@ class LossOf(nn.Module):
 
 def run_epoch_shared(model: nn.Module, rows: Callable, n: int, order: torch.Tensor, batch_size: int, opt, sched,
                      cancel: threading.Event | None, mixed: Mixed | None, ctx: Context,
-                     log: list | None = None) -> EpochOutcome:
+                     log: list | None = None, deadline: float | None = None) -> EpochOutcome:
     """run_epoch on one rank of a distributed run (model: LossOf(net) inside DistributedDataParallel).
     Every global batch (the same rows on every rank: the same seeded order) is split into the ranks'
     parts; this rank's loss is weighted by its share of the batch, so DDP's average of the gradients is
     the gradient of the whole batch's mean loss, the step a single process takes. The batch's loss
-    (summed over the ranks) and any cancel request are all-reduced before the update, so every rank
-    stops at the same batch and the epoch's loss is the whole batch's. `log` collects this rank's rows."""
+    (summed over the ranks), any cancel request and any rank's clock past `deadline` are all-reduced
+    before the update, so every rank stops at the same batch (a cancel before it, the time limit after it)
+    and the epoch's loss is the whole batch's. `log` collects this rank's rows."""
     out = EpochOutcome()
     for i in range(0, n, batch_size):
         batch = order[i : i + batch_size]
@@ -327,7 +328,9 @@ def run_epoch_shared(model: nn.Module, rows: Callable, n: int, order: torch.Tens
         xb = rows(part)
         loss = model(xb)["loss"] if mixed is None else mixed.loss(model, xb)
         cancelled = cancel is not None and cancel.is_set()
-        total, stop = all_reduce_sum(ctx, [loss.item() * len(part) * (weight > 0), float(cancelled)])
+        late = deadline is not None and time.perf_counter() >= deadline
+        total, stop, time_up = all_reduce_sum(ctx, [loss.item() * len(part) * (weight > 0), float(cancelled),
+                                                    float(late)])
         if stop:
             out.status = TrainStatus.CANCELLED
             return out
@@ -343,6 +346,9 @@ def run_epoch_shared(model: nn.Module, rows: Callable, n: int, order: torch.Tens
         sched.step()
         out.loss_sum += total
         out.seen += len(batch)
+        if time_up and out.seen < n:
+            out.status = TrainStatus.TIME_LIMIT
+            return out
     return out
 
 
@@ -413,9 +419,9 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     best = BestWeights(copy.deepcopy(net.state_dict()))
     has_val = X_val is not None and len(X_val) > 0
     start = time.perf_counter()
-    # An epoch that runs past the time limit by TIME_LIMIT_GRACE is cut short there (one process; under
-    # torchrun the ranks stop together at an epoch's end).
-    deadline = start + settings.max_seconds * (1 + TIME_LIMIT_GRACE) if settings.max_seconds and dist is None else None
+    # An epoch that runs past the time limit by TIME_LIMIT_GRACE is cut short there (under torchrun, at the
+    # same batch on every rank: the first rank whose clock passes it stops them all).
+    deadline = start + settings.max_seconds * (1 + TIME_LIMIT_GRACE) if settings.max_seconds else None
     net.train()
     while run.epoch < run.planned:
         run.epoch += 1
@@ -424,7 +430,7 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
             outcome = run_epoch(net, rows, n, order, bs, opt, sched, cancel, mixed, deadline)
         else:
             log = shard_log if run.epoch == 1 else None
-            outcome = run_epoch_shared(model, rows, n, order, bs, opt, sched, cancel, mixed, dist, log)
+            outcome = run_epoch_shared(model, rows, n, order, bs, opt, sched, cancel, mixed, dist, log, deadline)
             if log is not None:
                 log_shard(dist, log, n)
         if outcome.status == TrainStatus.DIVERGED:

@@ -133,7 +133,8 @@ def train_settings() -> None:
 def advanced_settings() -> None:
     """The settings under 'Advanced settings' (read through `setting`, defaults in DEFAULTS)."""
     st.number_input("Time limit (s, 0 = none)", 0, 3600, key="train_seconds", persist_state="page",
-                    help="Training fits its schedule to this limit and keeps the best epoch.")
+                    help="Training fits its schedule to this limit and keeps the best epoch; an epoch still running "
+                         "past it (a very large table's) stops there.")
     st.number_input("Epochs (0 = auto)", 0, 2000, key="train_epochs", persist_state="page",
                     help="Auto aims at about 4,000 optimizer steps; early stopping ends a stalled run.")
     st.text_input("Layer sizes", key="train_hidden", persist_state="page",

@@ -106,6 +106,30 @@ def test_collectives_in_a_group_of_one(tmp_path):
     assert not torch.distributed.is_initialized()
 
 
+def test_a_distributed_epoch_past_the_time_limit_stops_on_every_rank_at_once(tmp_path, monkeypatch):
+    """The time limit travels in the per-step all-reduce (here a gloo group of one): the epoch stops
+    at the batch where a rank's clock passed the limit, after that batch's update."""
+    import itertools
+
+    import numpy as np
+
+    from aecore import training
+    from aecore.models import ModelConfig, build_network
+
+    clock = itertools.count(step=1.0)  # every reading of the clock a second later: no real timing
+    monkeypatch.setattr(training.time, "perf_counter", lambda: next(clock))
+    X = torch.from_numpy(np.random.default_rng(0).standard_normal((96, 6)).astype(np.float32))
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        net = build_network(ModelConfig("dense", "plain", [6], 2, [8]))
+        settings = training.TrainSettings(epochs=5, batch_size=4, max_seconds=3)
+        _, result = training.train(net, X, None, settings, dist=Context(0, 1, 0))
+    finally:
+        stop()
+    assert result.status == "time_limit" and result.epochs_run == 1
+    assert "rows into epoch 1." in result.message
+
+
 def test_the_shard_log_is_written_only_when_asked(tmp_path, monkeypatch):
     monkeypatch.delenv(TEST_SHARD_LOG_ENV, raising=False)
     log_shard(Context(1, 2, 1), [torch.tensor([3, 1])], 4)
