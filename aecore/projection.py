@@ -50,7 +50,7 @@ EXACT_KNN_ROWS = 20_000
 PLACE_K = 8          # sampled neighbours whose map positions a placed code blends (as MapInverse)
 PLACE_CHUNK = 200_000  # codes placed per KD-tree query: bounds the (chunk, k) distance and index arrays
 _warm_lock = threading.Lock()
-_warm_seconds: float | None = None
+_warm_seconds: dict[bool, float] = {}  # exact? -> the seconds its compile took (warm_up)
 
 
 def pca_2d(Z: np.ndarray) -> np.ndarray:
@@ -202,7 +202,7 @@ def fit_umap(Z: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, random
         return (xy, reducer) if return_reducer else xy
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
-    exact = (len(Z) <= EXACT_KNN_ROWS and not return_reducer) if exact is None else exact
+    exact = (not needs_nn_descent(len(Z)) and not return_reducer) if exact is None else exact
     # Never umap-learn's own exact path below 4,096 rows: it compiles code of its own and, warm, runs 3-4x
     # slower (1,797 rows: 3.2 s against 0.9 s). Ours hands UMAP neighbours found by scikit-learn.
     knn = exact_neighbours(Z, neighbours) if exact else (None, None, None)  # UMAP counts a code among its own
@@ -230,24 +230,28 @@ def openmp_threads_kept():
             torch.set_num_threads(threads)
 
 
-def warm_up() -> float:
-    """Compile UMAP's numba code once per process: a fit with exact neighbours first (what maps up to
-    EXACT_KNN_ROWS need: ready in seconds), then one with NN-descent, each on WARMUP_ROWS random rows. Returns
-    the seconds it took (0.0 when already warm). Thread-safe: call it from a background thread at start-up."""
-    global _warm_seconds
+def warm_up(exact: bool = True) -> float:
+    """Compile UMAP's numba code for one way of finding neighbours, once per process, with a fit on
+    WARMUP_ROWS random rows: exact (what maps of up to EXACT_KNN_ROWS codes use; about 11 s) or NN-descent
+    (above that; about a minute). Returns the seconds it took (0.0 when already compiled). Thread-safe:
+    for background threads (the app compiles the exact way at start-up, NN-descent only once data large
+    enough to need it is trained: compiling holds the interpreter and slows training beside it)."""
     with _warm_lock:
-        if _warm_seconds is not None:
+        if exact in _warm_seconds:
             return 0.0
         start = time.perf_counter()
-        Z = np.random.default_rng(0).standard_normal((WARMUP_ROWS, 8)).astype(np.float32)
-        for exact in (True, False):
-            fit_umap(Z, exact=exact)
-        _warm_seconds = time.perf_counter() - start
-        return _warm_seconds
+        fit_umap(np.random.default_rng(0).standard_normal((WARMUP_ROWS, 8)).astype(np.float32), exact=exact)
+        _warm_seconds[exact] = time.perf_counter() - start
+        return _warm_seconds[exact]
 
 
-def is_warm() -> bool:
-    return _warm_seconds is not None
+def is_warm(exact: bool = True) -> bool:
+    return exact in _warm_seconds
+
+
+def needs_nn_descent(rows: int) -> bool:
+    """Whether a map of this many rows may find its neighbours by NN-descent (more codes than EXACT_KNN_ROWS)."""
+    return rows > EXACT_KNN_ROWS
 
 
 class NeighbourBlend:

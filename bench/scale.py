@@ -147,7 +147,7 @@ def measure(cfg: Config, sizes: list[int], limit: int, emit) -> None:
         P.fit_umap = pca_fit
         emit({"warm-up s": 0.0})
     else:
-        emit({"warm-up s": P.warm_up()})
+        emit({"warm-up s": P.warm_up(exact=True) + P.warm_up(exact=False)})
     for n in sizes:
         emit({"size": measure_size(cfg, n, limit)})
     Z, _ = scale_codes(cfg, sizes[0])

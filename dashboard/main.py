@@ -23,13 +23,15 @@ from .training_panel import train_sidebar, training_progress
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Pay PyTorch's start-up costs and compile UMAP and Datashader once per server process, in the
-    background, before anyone trains or needs a new map."""
+    """Pay PyTorch's start-up costs and compile UMAP (its exact-neighbour way, what maps of up to
+    EXACT_KNN_ROWS codes use) and Datashader once per server process, in the background, before anyone
+    trains or needs a new map. UMAP's NN-descent way is compiled when data that needs it is trained
+    (jobs.warm_up_for)."""
 
     def run() -> None:
         started = time.perf_counter()
         warm_up_torch()
-        warm_up_umap()
+        warm_up_umap(exact=True)
         big_map.warm_up()  # Datashader's compile: the first map over 20,000 rows does not wait for it
         timing.record("warm_up", seconds=time.perf_counter() - started)
 

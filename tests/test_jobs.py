@@ -78,3 +78,18 @@ def test_stop_during_training_keeps_the_best_model(digit_images):
     assert job.phase == JobPhase.DONE and job.result.model.result_.status == "cancelled"
     assert np.isfinite(job.result.exploration.xy).all()
     assert time.monotonic() - started < 10  # the epoch's batch, the PCA comparison and a PCA map
+
+
+def test_nn_descent_is_compiled_only_for_data_that_may_need_it(monkeypatch):
+    from aecore import projection
+    from dashboard import jobs
+
+    compiled = []
+    monkeypatch.setattr(projection, "_warm_seconds", {})
+    monkeypatch.setattr(jobs, "warm_up", lambda exact: compiled.append(exact) or 1.0)
+    assert jobs.warm_up_for(projection.EXACT_KNN_ROWS) is None  # a map this size finds neighbours exactly
+    thread = jobs.warm_up_for(projection.EXACT_KNN_ROWS + 1)
+    thread.join(5)
+    assert compiled == [False]
+    monkeypatch.setattr(projection, "_warm_seconds", {False: 40.0})
+    assert jobs.warm_up_for(1_000_000) is None  # compiled already

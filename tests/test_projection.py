@@ -325,3 +325,14 @@ def test_place_on_map_in_chunks(monkeypatch):
     whole = place_on_map(Z, xy, Z + 0.01)
     monkeypatch.setattr(P, "PLACE_CHUNK", 7)
     assert np.allclose(place_on_map(Z, xy, Z + 0.01), whole)
+
+
+def test_warm_up_compiles_each_way_once(monkeypatch):
+    calls = []
+    monkeypatch.setattr(P, "_warm_seconds", {})
+    monkeypatch.setattr(P, "fit_umap", lambda Z, exact: calls.append(exact))
+    assert P.warm_up() >= 0.0 and calls == [True] and P.is_warm() and not P.is_warm(exact=False)
+    assert P.warm_up() == 0.0 and calls == [True]
+    P.warm_up(exact=False)
+    assert calls == [True, False] and P.is_warm(exact=False)
+    assert P.needs_nn_descent(P.EXACT_KNN_ROWS + 1) and not P.needs_nn_descent(P.EXACT_KNN_ROWS)
