@@ -55,9 +55,9 @@ class ModelConfig:
 
 
 # The PCA start is fitted on at most PCA_START_ROWS training rows (a seeded sample), or PCA_START_SIDE rows
-# when a row has more values than that: the smaller side of the sample's Gram matrix stays at most
-# PCA_START_SIDE ... PCA_START_ROWS, so the start costs about a second and a few hundred MB whatever the
-# data's size (a full SVD of 400,000 MNIST rows took 90 s and 11 GB; BENCHMARKS.md section 2c).
+# when a row has more values than PCA_START_SIDE: either way the matrix it eigendecomposes is at most
+# PCA_START_SIDE square, and the start costs about a second and a few hundred MB whatever the data's size
+# (a full SVD of 400,000 MNIST rows took 90 s and 11 GB; BENCHMARKS.md section 2c).
 PCA_START_ROWS = 20_000
 PCA_START_SIDE = 1_024
 PCA_START_SEED = 0

@@ -51,8 +51,8 @@ STOPPED_IN = {JobPhase.QUEUED: "Stopped while waiting for a free trainer.",
 def warm_up_for(rows: int) -> threading.Thread | None:
     """Compile UMAP's NN-descent way in the background once data that may need it (a map of more than
     EXACT_KNN_ROWS codes) is trained: about a minute, overlapping that training. Not at the server's
-    start: there it held the interpreter through a first user's training of small data, which got a
-    third of its epochs. Returns the thread, or None when the data is small or it is compiled already."""
+    start: there it held the interpreter through a first user's training of small data (1 epoch in the
+    15 s limit instead of 6). Returns the thread, or None when the data is small or it is compiled already."""
     if not needs_nn_descent(rows) or is_warm(exact=False):
         return None
     thread = threading.Thread(target=warm_up, kwargs={"exact": False}, name="warm-up-nn-descent", daemon=True)
