@@ -92,6 +92,7 @@ class TrainingJob:
     pool: WorkPool | None = None
     abandoned: bool = False
     queued_s: float = 0.0  # seconds spent waiting for a slot in the pool
+    training_since: float | None = None  # when fit began (perf_counter): the clock the progress bar reads
     watcher: Watcher | None = None  # frames of the latent space as it forms (the live map, then the replay)
     thread: threading.Thread | None = None
 
@@ -145,7 +146,7 @@ class TrainingJob:
             self.phase = JobPhase.STARTING
             model = Autoencoder(**self.params)
             self.watcher = Watcher(self.dataset.X[self.watch_rows], model=model)
-            self.phase = JobPhase.TRAINING
+            self.phase, self.training_since = JobPhase.TRAINING, time.perf_counter()
             model.fit(self.dataset, callback=self.on_epoch, cancel=self.cancel)
             if model.result_.status == TrainStatus.DIVERGED:
                 self._end(JobPhase.FAILED, model.result_.message + " " + UNCHANGED)
@@ -178,28 +179,35 @@ class TrainingJob:
     def queue_position(self) -> int | None:
         return self.pool.position(self) if self.pool is not None and self.phase == JobPhase.QUEUED else None
 
+    @property
+    def training_seconds(self) -> float:
+        """Seconds since fit began (0 before)."""
+        return 0.0 if self.training_since is None else time.perf_counter() - self.training_since
+
     def progress(self) -> float:
-        """0..1: epochs done over epochs planned (mapping is the last MAPPING_SHARE)."""
+        """0..1: epochs done over epochs planned, or under a time limit the share of it used when that is
+        more (a first epoch of a million rows runs the whole limit); mapping is the last MAPPING_SHARE."""
         if not self.phase.running:
             return 1.0
-        if not self.reports:
-            return 0.0
-        last = self.reports[-1]
-        frac = last.epoch / last.epochs
+        last = self.reports[-1] if self.reports else None
+        frac = last.epoch / last.epochs if last else 0.0
         if self.params.get("max_seconds"):
-            frac = max(frac, min(1.0, last.elapsed / self.params["max_seconds"]))
+            frac = max(frac, self.training_seconds / self.params["max_seconds"])
         done = MAPPING_SHARE if self.phase == JobPhase.MAPPING else 0.0
         return (1 - MAPPING_SHARE) * min(frac, 1.0) + done
 
     def eta(self) -> float | None:
-        """Seconds left in training, from the pace so far (None before the first epoch)."""
-        if not self.reports or self.phase != JobPhase.TRAINING:
+        """Seconds left in training, from the pace so far, or what is left of the time limit (None before
+        the first epoch without a limit)."""
+        if self.phase != JobPhase.TRAINING:
             return None
+        limit = self.params.get("max_seconds")
+        left_in_limit = max(0.0, limit - self.training_seconds) if limit else None
+        if not self.reports:
+            return left_in_limit
         last = self.reports[-1]
         left = (last.epochs - last.epoch) * last.elapsed / last.epoch
-        if self.params.get("max_seconds"):
-            left = min(left, max(0.0, self.params["max_seconds"] - last.elapsed))
-        return left
+        return left if left_in_limit is None else min(left, left_in_limit)
 
 
 @dataclass(eq=False)

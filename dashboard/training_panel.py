@@ -175,10 +175,12 @@ def progress_text(job) -> str:
         return f"Training done; drawing the map ({job.projection.upper()})… {job.elapsed:.0f} s"
     if job.cancel.is_set():
         return "Stopping after this batch; keeping the best model so far…"
+    eta = job.eta()
+    if last is None and job.phase == JobPhase.TRAINING and eta is not None:  # a long first epoch, under a limit
+        return f"Epoch 1 on {job.dataset.n:,} rows · {job.elapsed:.0f} s · about {eta:.0f} s left"
     if last is None:
         return f"Starting training on {job.dataset.n:,} rows…"
     val = f" · validation {last.val_loss:.4g}" if last.val_loss is not None else ""
-    eta = job.eta()
     return (f"Epoch {last.epoch}/{last.epochs} · train loss {last.train_loss:.4g}{val} · {job.elapsed:.0f} s"
             + (f" · about {eta:.0f} s left" if eta is not None else ""))
 

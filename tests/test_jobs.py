@@ -93,3 +93,17 @@ def test_nn_descent_is_compiled_only_for_data_that_may_need_it(monkeypatch):
     assert compiled == [False]
     monkeypatch.setattr(projection, "_warm_seconds", {False: 40.0})
     assert jobs.warm_up_for(1_000_000) is None  # compiled already
+
+
+def test_a_long_first_epoch_moves_the_progress_bar_by_the_time_limit(digit_images):
+    from dashboard.jobs import MAPPING_SHARE
+    from dashboard.training_panel import progress_text
+
+    job = TrainingJob(images_from_array(digit_images), {"max_seconds": 10}, projection="pca", session_id=None)
+    job.phase, job.training_since = JobPhase.TRAINING, time.perf_counter() - 4  # 4 s in, no epoch reported yet
+    assert abs(job.progress() - (1 - MAPPING_SHARE) * 0.4) < 0.02
+    assert 5.5 < job.eta() <= 6.0
+    assert progress_text(job).startswith(f"Epoch 1 on {len(digit_images):,} rows") and "s left" in progress_text(job)
+    job.params = {}  # no limit: nothing to say before the first epoch ends
+    assert job.progress() == 0.0 and job.eta() is None
+    assert progress_text(job).startswith("Starting training")
