@@ -69,20 +69,23 @@ def pca_start_rows(n: int, d: int) -> int:
     return min(n, PCA_START_ROWS if d <= PCA_START_SIDE else PCA_START_SIDE)
 
 
-def pca_basis(X: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """PCA of X's rows (flattened), in float64: (k, d) components, zero rows past the data's rank, and
-    the mean. Exact for the rows it sees: every row up to pca_start_rows, else a seeded sample of them.
-    Computed from the eigenvectors of the smaller Gram matrix (rows x rows or values x values), not a
-    full SVD: the same components for a fraction of the time and memory."""
-    n, d = len(X), math.prod(X.shape[1:])
-    rows = pca_start_rows(n, d)
-    if rows < n:
-        pick = torch.randperm(n, generator=torch.Generator().manual_seed(PCA_START_SEED))[:rows]
-        X = X[pick.sort().values]
-    x = X.reshape(rows, d).to(torch.float64, copy=True)
+def pca_basis(X: torch.Tensor, k: int, rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """PCA of X's rows (flattened; `rows`: which of them, default all), in float64: (k, d) components, zero
+    rows past the data's rank, and the mean. Exact for the rows it sees: every row up to pca_start_rows,
+    else a seeded sample of them. Computed from the eigenvectors of the smaller Gram matrix (rows x rows or
+    values x values), not a full SVD: the same components for a fraction of the time and memory."""
+    n, d = (len(X) if rows is None else len(rows)), math.prod(X.shape[1:])
+    take = pca_start_rows(n, d)
+    pick = rows
+    if take < n:
+        sample = torch.randperm(n, generator=torch.Generator().manual_seed(PCA_START_SEED))[:take].sort().values
+        pick = sample if rows is None else rows[sample]
+    if pick is not None:
+        X = X[pick]
+    x = X.reshape(take, d).to(torch.float64, copy=True)
     mean = x.mean(0)
     x -= mean
-    gram = rows <= d  # x x^T (its eigenvectors: the left singular vectors), else x^T x (the components)
+    gram = take <= d  # x x^T (its eigenvectors: the left singular vectors), else x^T x (the components)
     eigval, vec = torch.linalg.eigh(x @ x.T if gram else x.T @ x)
     eigval, vec = eigval.flip(0)[:k], vec.flip(1)[:, :k]  # largest first
     kept = eigval > eigval[:1].clamp_min(0).sum() * EIGEN_RTOL  # below: the data's null space
@@ -123,10 +126,11 @@ class DenseBackbone(nn.Module):
         self.skip_out = nn.Linear(cfg.latent_dim, d, bias=False) if cfg.linear_skip else None
 
     @torch.no_grad()
-    def start_at_pca(self, X: torch.Tensor, k: int) -> None:
-        """Set the linear paths to PCA-k of X and zero the MLPs' last layers: the network starts as
-        PCA exactly (codes = PCA scores) and training can only move it where validation improves."""
-        comps, mean = pca_basis(X, k)
+    def start_at_pca(self, X: torch.Tensor, k: int, rows: torch.Tensor | None = None) -> None:
+        """Set the linear paths to PCA-k of X (of its `rows`: pca_basis) and zero the MLPs' last layers: the
+        network starts as PCA exactly (codes = PCA scores) and training can only move it where validation
+        improves."""
+        comps, mean = pca_basis(X, k, rows)
         enc_last, dec_last = self.encoder[-1], self.decoder[-1]
         self.skip_in.weight.copy_(comps)
         enc_last.weight.zero_()
@@ -187,9 +191,9 @@ class ConvBackbone(nn.Module):
         self.skip_out = nn.Linear(cfg.latent_dim, d) if cfg.linear_skip else None
 
     @torch.no_grad()
-    def start_at_pca(self, X: torch.Tensor, k: int) -> None:
+    def start_at_pca(self, X: torch.Tensor, k: int, rows: torch.Tensor | None = None) -> None:
         """As DenseBackbone.start_at_pca: linear paths set to PCA-k, the conv stacks' last layers zeroed."""
-        comps, mean = pca_basis(X, k)
+        comps, mean = pca_basis(X, k, rows)
         last = self.deconv[-1]
         self.skip_in.weight.copy_(comps)
         self.to_code.weight.zero_()
@@ -248,12 +252,12 @@ class Network(nn.Module):
         """Random numbers shaped like `like` from this network's generator (draw: torch.randn or torch.rand)."""
         return draw(like.shape, generator=self.generator, device=like.device, dtype=like.dtype)
 
-    def start_at_pca(self, X: torch.Tensor) -> bool:
-        """Start from PCA of X where that is exact (see can_start_at_pca and the backbones'
-        start_at_pca). Returns whether it did; otherwise the weights are left as they were."""
+    def start_at_pca(self, X: torch.Tensor, rows: torch.Tensor | None = None) -> bool:
+        """Start from PCA of X (of its `rows`, default all) where that is exact (see can_start_at_pca and the
+        backbones' start_at_pca). Returns whether it did; otherwise the weights are left as they were."""
         if not can_start_at_pca(self.cfg, self.point_code):
             return False
-        self.backbone.start_at_pca(X, self.cfg.latent_dim)
+        self.backbone.start_at_pca(X, self.cfg.latent_dim, rows)
         return True
 
     def encode(self, x):

@@ -240,6 +240,18 @@ def test_pca_basis_fits_a_seeded_sample_of_many_rows_and_leaves_the_data_alone(m
     np.testing.assert_allclose(mean.numpy(), exact_mean.numpy())
 
 
+def test_pca_basis_of_some_rows_is_the_pca_of_those_rows(monkeypatch):
+    from aecore import networks
+
+    X = torch.from_numpy(np.random.default_rng(6).standard_normal((300, 5)) * np.arange(5, 0, -1))
+    rows = torch.arange(1, 300, 3)
+    for limit in (10_000, 40):  # every one of the rows, then a sample of them
+        monkeypatch.setattr(networks, "PCA_START_ROWS", limit)
+        ours, ours_mean = networks.pca_basis(X, 3, rows)
+        copied, copied_mean = networks.pca_basis(X[rows], 3)
+        assert torch.equal(ours, copied) and torch.equal(ours_mean, copied_mean)
+
+
 def test_pca_start_rows_stay_bounded():
     from aecore.networks import PCA_START_ROWS, PCA_START_SIDE, pca_start_rows
 

@@ -18,6 +18,10 @@ def snapshot(model) -> dict:
     return {k: v.detach().clone() for k, v in model.network_.state_dict().items()}
 
 
+def snapshot_net(net) -> dict:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
 def same_weights(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -303,3 +307,14 @@ def test_pinned_rows_gather_into_one_buffer_and_wait_for_the_last_copy(monkeypat
     rows(slice(8, 10))
     assert torch.equal(rows.buffer[:2], X[8:10])
     assert events == ["record", "wait", "record"]  # the buffer is refilled only after the last copy
+
+
+def test_training_rows_of_the_whole_data_train_as_their_copy_would(table_X):
+    X = torch.from_numpy(np.asarray(table_X, np.float32))
+    rows = torch.arange(0, len(X), 2)  # every other row
+    settings = TrainSettings(epochs=2, batch_size=8)
+    on_copy, on_rows = tiny_net(), tiny_net()
+    train(on_copy, X[rows], None, settings)
+    history, result = train(on_rows, X, None, settings, train_rows=rows)
+    assert same_weights(snapshot_net(on_copy), snapshot_net(on_rows))  # the same batches in the same order
+    assert result.epochs_run == 2 and history[-1]["samples_per_s"] > 0
