@@ -8,9 +8,12 @@ shown), a row with only a `note` key is printed as a note under the table (skips
 caveats), and a row with only a `table` key starts a new table with that heading."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +54,22 @@ class Split:
     X_test: np.ndarray
     y_test: np.ndarray
     source: str
+
+
+CHILD_TIMEOUT_S = 1_800  # a benchmark's child process, at most
+
+
+def run_child(module: str, cfg: Config, *args) -> object:
+    """Run `python -m bench.<module> --child <mode> <mnist dir> *args` in a fresh process (nothing this one
+    holds or has compiled counts there) and return the JSON its last line of output prints."""
+    command = [sys.executable, "-m", f"bench.{module}", "--child", cfg.mode, str(cfg.mnist_dir), *map(str, args)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_config(mode: str, mnist_dir: str) -> Config:
+    """The Config of a child that run_child started, from its first two arguments."""
+    return Config(mode=mode, mnist_dir=Path(mnist_dir), out=ROOT / "BENCHMARKS.md")
 
 
 def note(text: str) -> dict:

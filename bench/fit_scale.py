@@ -9,35 +9,26 @@ and batches gathered from the data itself (no copy of the training rows) keep it
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 
-from .common import ROOT, Config, heading, note
-from .pca_start import images, reset_peak
-
-CHILD_TIMEOUT_S = 1_800
+from .common import Config, child_config, heading, note, run_child
+from .pca_start import images
 
 
 def child_run(cfg: Config, n: int, max_seconds: float) -> dict:
     from aecore import Autoencoder
 
-    from .memory import peak_mib
+    from .memory import peak_mib, reset_peak
 
     X, _, source = images(cfg, n, big=False)
     X = X.reshape(n, 1, 28, 28) if X.shape[1] == 784 else X
-    before = reset_peak()
+    reset_peak()
+    before = peak_mib()  # the resident set now: the peak was just reset to it
     start = time.perf_counter()
     model = Autoencoder(max_seconds=max_seconds).fit(X)
     return {"rows": n, "s": time.perf_counter() - start, "message": model.result_.message,
             "data MiB": X.nbytes / 2**20, "extra MiB": peak_mib() - before, "source": source}
-
-
-def child(cfg: Config, n: int, max_seconds: float) -> dict:
-    command = [sys.executable, "-m", "bench.fit_scale", "--child", cfg.mode, str(cfg.mnist_dir), str(n),
-               str(max_seconds)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(cfg: Config) -> list[dict]:
@@ -48,7 +39,7 @@ def run(cfg: Config) -> list[dict]:
     rows = [heading(f"The default model's fit with a {limit:g} s time limit")]
     source = ""
     for n in sizes:
-        r = child(cfg, n, limit)
+        r = run_child("fit_scale", cfg, n, limit)
         source = r["source"]
         rows.append({"rows": f"{n:,}", "data MiB": round(r["data MiB"]), "fit s": round(r["s"], 1),
                      "fit s / limit": f"{r['s'] / limit:.2f}", "peak above the data's build MiB": round(r["extra MiB"]),
@@ -63,11 +54,8 @@ def run(cfg: Config) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    from pathlib import Path
-
     mode, mnist_dir, n, max_seconds = argv
-    cfg = Config(mode=mode, mnist_dir=Path(mnist_dir), out=ROOT / "BENCHMARKS.md")
-    print(json.dumps(child_run(cfg, int(n), float(max_seconds))))
+    print(json.dumps(child_run(child_config(mode, mnist_dir), int(n), float(max_seconds))))
 
 
 if __name__ == "__main__":

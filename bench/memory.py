@@ -40,6 +40,18 @@ def peak_mib() -> float:
     return kb / 1024 if sys.platform != "darwin" else kb / 2**20  # macOS reports bytes
 
 
+def reset_peak() -> bool:
+    """Reset this process's VmHWM to its current resident set (Linux: write 5 to /proc/self/clear_refs), so
+    peak_mib() reads the peak from here on (right after, the resident set itself). False where it cannot:
+    the peaks are then high-water marks so far."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def rusage_mib() -> float:
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb / 1024 if sys.platform != "darwin" else kb / 2**20

@@ -12,18 +12,16 @@ is missing), distinct. UMAP: n_neighbors 15, random_state None, every core, as t
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 
 import numpy as np
 
-from .common import ROOT, Config, heading, median, note
+from .common import Config, child_config, heading, median, note, run_child
 
 COLD_ROWS = 400
 EVAL_ROWS = 2_000  # codes scored by trustworthiness (10 neighbours)
 WAYS = {"exact": True, "nn-descent": False}
-CHILD_TIMEOUT_S = 1_800
 
 
 def distinct_codes(cfg: Config, n: int) -> tuple[np.ndarray, str]:
@@ -68,20 +66,14 @@ def warm(cfg: Config, sizes: list[int], repeats: int) -> list[dict]:
     return rows
 
 
-def child(cfg: Config, args: list[str]) -> list[dict]:
-    command = [sys.executable, "-m", "bench.neighbours", "--child", cfg.mode, str(cfg.mnist_dir), *args]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run(cfg: Config) -> list[dict]:
     sizes = cfg.pick([1_000, 3_000, 10_000, 20_000, 50_000], [1_000, 10_000], [300])
     rows = [heading(f"First map of a fresh process: UMAP on {COLD_ROWS} codes, numba's compile included")]
-    firsts = {way: child(cfg, ["cold", way])[0]["s"] for way in WAYS}
+    firsts = {way: run_child("neighbours", cfg, "cold", way)[0]["s"] for way in WAYS}
     rows += [{"neighbours": way, "first fit s": round(s, 1), "vs exact": f"{s / firsts['exact']:.1f}x"}
              for way, s in firsts.items()]
     rows.append(heading("Fit time and quality by size, both compiled (in turn at each size)"))
-    for r in child(cfg, ["warm", ",".join(map(str, sizes)), str(cfg.pick(2, 1, 1))]):
+    for r in run_child("neighbours", cfg, "warm", ",".join(map(str, sizes)), cfg.pick(2, 1, 1)):
         e, d = median(r["exact s"]), median(r["nn-descent s"])
         rows.append({"distinct codes": f"{r['codes']:,}", "exact s": round(e, 2), "nn-descent s": round(d, 2),
                      "exact / nn-descent": f"{e / d:.2f}", "runs": len(r["exact s"]),
@@ -98,10 +90,8 @@ def run(cfg: Config) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    from pathlib import Path
-
     mode, mnist_dir, what, *rest = argv
-    cfg = Config(mode=mode, mnist_dir=Path(mnist_dir), out=ROOT / "BENCHMARKS.md")
+    cfg = child_config(mode, mnist_dir)
     if what == "cold":
         out = [cold(cfg, rest[0])]
     else:

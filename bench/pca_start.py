@@ -15,18 +15,15 @@ MNIST (or in smoke mode), scikit-learn's 8x8 digits stand in."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from .common import ROOT, Config, heading, mnist, note
+from .common import Config, child_config, heading, mnist, note, run_child
 
 K = 8
 JITTER = 0.02
-CHILD_TIMEOUT_S = 1_800
 
 
 def images(cfg: Config, n: int, big: bool) -> tuple[np.ndarray, np.ndarray, str]:
@@ -70,16 +67,6 @@ def full_svd(X, k: int):
     return comps, mean
 
 
-def reset_peak() -> float:
-    """Start the peak resident memory (VmHWM) again from the current resident set, so the data's build does
-    not hide what comes after; returns that resident set in MiB. Linux ('5' to /proc/self/clear_refs)."""
-    Path("/proc/self/clear_refs").write_text("5")
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise OSError("no VmRSS in /proc/self/status")
-
-
 def heldout_mse(comps, mean, test: np.ndarray) -> float:
     c, m = comps.numpy(), mean.numpy()
     z = (test - m) @ c.T
@@ -91,24 +78,18 @@ def child_run(cfg: Config, way: str, n: int, big: bool) -> dict:
 
     from aecore.networks import pca_basis, pca_start_rows
 
-    from .memory import peak_mib
+    from .memory import peak_mib, reset_peak
 
     X, test, source = images(cfg, n, big)
     t = torch.from_numpy(X)
-    before = reset_peak()
+    reset_peak()
+    before = peak_mib()  # the resident set now: the peak was just reset to it
     start = time.perf_counter()
     comps, mean = (pca_basis if way == "sampled" else full_svd)(t, K)
     seconds = time.perf_counter() - start
     return {"way": way, "rows": n, "values": X.shape[1], "fitted on": pca_start_rows(n, X.shape[1]) if way == "sampled"
             else n, "s": seconds, "extra MiB": peak_mib() - before, "data MiB": X.nbytes / 2**20,
             "mse": heldout_mse(comps, mean, test), "source": source}
-
-
-def child(cfg: Config, way: str, n: int, big: bool) -> dict:
-    command = [sys.executable, "-m", "bench.pca_start", "--child", cfg.mode, str(cfg.mnist_dir), way, str(n),
-               str(int(big))]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(cfg: Config) -> list[dict]:
@@ -120,7 +101,8 @@ def run(cfg: Config) -> list[dict]:
     rows = [heading("Time and memory of the PCA start, and its held-out PCA-8 error")]
     sources = []
     for n, big, both in cases:
-        got = {way: child(cfg, way, n, big) for way in (("sampled", "full SVD") if both else ("sampled",))}
+        ways = ("sampled", "full SVD") if both else ("sampled",)
+        got = {way: run_child("pca_start", cfg, way, n, int(big)) for way in ways}
         s, f = got["sampled"], got.get("full SVD")
         sources += [s["source"]] if s["source"] not in sources else []
         rows.append({"rows": f"{n:,}", "values per row": f"{s['values']:,}", "data MiB": round(s["data MiB"]),
@@ -143,8 +125,7 @@ def run(cfg: Config) -> list[dict]:
 
 def main(argv: list[str]) -> None:
     mode, mnist_dir, way, n, big = argv
-    cfg = Config(mode=mode, mnist_dir=Path(mnist_dir), out=ROOT / "BENCHMARKS.md")
-    print(json.dumps(child_run(cfg, way, int(n), big == "1")))
+    print(json.dumps(child_run(child_config(mode, mnist_dir), way, int(n), big == "1")))
 
 
 if __name__ == "__main__":

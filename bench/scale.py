@@ -87,22 +87,11 @@ def mlp_place(known: np.ndarray, xy: np.ndarray, new: np.ndarray, seed: int, epo
     return (out * cs + cx).astype(np.float32)
 
 
-def reset_peak() -> bool:
-    """Reset this process's VmHWM to its current resident set (Linux: write 5 to /proc/self/clear_refs), so
-    each size's peak is its own. False where it cannot: the peaks are then high-water marks so far."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def measure_size(cfg: Config, n: int, limit: int) -> dict:
     """One size: codes, project_map by stage, MapInverse with 200 decodes, peak memory, quality."""
     from aecore import projection as P
 
-    from .memory import peak_mib
+    from .memory import peak_mib, reset_peak
 
     out = {"rows": n, "peak reset": reset_peak(), "MiB start": round(peak_mib(), 1)}
     Z, out["source"] = scale_codes(cfg, n)
