@@ -23,6 +23,7 @@ from .errors import ConfigError, check_choice
 
 PROJECTIONS = ("umap", "pca")
 UMAP_MIN_ROWS = 16   # UMAP needs more rows than neighbours; below this the map is PCA
+MAP_DIMS = 2  # codes of this many dimensions or fewer are their own map: nothing is projected
 SPACING_SAMPLE = 2000  # rows whose nearest-neighbour distance sets a blend's typical spacing
 # A decoded spot this many typical neighbour spacings from the nearest point is far from any data.
 FAR_FROM_DATA = 3.0
@@ -98,7 +99,7 @@ def project_map(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float 
     if Z.ndim != 2 or len(Z) == 0:
         raise ConfigError(f"project() needs codes of shape (n, latent) with n >= 1; got {Z.shape}.")
     n = len(Z)
-    if Z.shape[1] <= 2:
+    if Z.shape[1] <= MAP_DIMS:
         xy = Z.copy() if Z.shape[1] == 2 else np.column_stack([Z[:, 0], np.zeros(n, np.float32)])
         return MapResult(xy, "latent", f"The {Z.shape[1]}-D codes of all {n:,} rows, drawn as they are.", n, 0, 0)
     if method == "pca":
@@ -202,7 +203,7 @@ def fit_umap(Z: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, random
         return (xy, reducer) if return_reducer else xy
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
-    exact = (not needs_nn_descent(len(Z)) and not return_reducer) if exact is None else exact
+    exact = (not needs_nn_descent(*Z.shape) and not return_reducer) if exact is None else exact
     # Never umap-learn's own exact path below 4,096 rows: it compiles code of its own and, warm, runs 3-4x
     # slower (1,797 rows: 3.2 s against 0.9 s). Ours hands UMAP neighbours found by scikit-learn.
     knn = exact_neighbours(Z, neighbours) if exact else (None, None, None)  # UMAP counts a code among its own
@@ -249,9 +250,10 @@ def is_warm(exact: bool = True) -> bool:
     return exact in _warm_seconds
 
 
-def needs_nn_descent(rows: int) -> bool:
-    """Whether a map of this many rows may find its neighbours by NN-descent (more codes than EXACT_KNN_ROWS)."""
-    return rows > EXACT_KNN_ROWS
+def needs_nn_descent(rows: int, latent: int) -> bool:
+    """Whether a UMAP map of this many rows of codes this wide may find its neighbours by NN-descent: more
+    codes than EXACT_KNN_ROWS, and wider than MAP_DIMS (narrower codes are their own map)."""
+    return rows > EXACT_KNN_ROWS and latent > MAP_DIMS
 
 
 class NeighbourBlend:

@@ -49,7 +49,7 @@ def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray) 
     config = {name: st.column_config.Column(width=px) for name, px in TABLE_ROW_WIDTHS.items()}
     config["error"] = st.column_config.ProgressColumn("error", format="%.3f", min_value=0.0, max_value=top,
                                                       width=TABLE_ROW_WIDTHS["error"])
-    st.dataframe(table, hide_index=True, height=320, column_config=config)
+    st.dataframe(table, hide_index=True, height="auto", column_config=config)  # a short row: no empty lines under it
 
 
 def show_images(pairs: list[tuple[str, Image.Image]]) -> None:
