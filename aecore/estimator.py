@@ -177,14 +177,10 @@ class Autoencoder(TransformerMixin, BaseEstimator):
             raise ConfigError("recon='bce' needs images with pixel values in [0, 1]; use 'mse' for tables.")
         output, recon = self._output(pixels, backbone, objective)
         n_features = int(np.prod(X.shape[1:]))
-        latent = self.latent_size(n_features)
+        latent = default_latent(n_features) if self.latent_dim is None else int(self.latent_dim)
         hidden = list(self.hidden) if self.hidden else BACKBONES[backbone].module.default_hidden(n_features)
         return ModelConfig(backbone, objective, list(X.shape[1:]), latent, hidden, output, recon,
                            self.noise, float(self.noise_level), float(self.sparsity), float(self.beta))
-
-    def latent_size(self, n_features: int) -> int:
-        """The code size fit gives rows of n_features values: latent_dim, or default_latent's choice."""
-        return default_latent(n_features) if self.latent_dim is None else int(self.latent_dim)
 
     def _output(self, pixels: bool, backbone: str, objective: str) -> tuple[str, str]:
         """(output, recon). Tables: linear with MSE. Pixels: a model that starts at PCA keeps PCA's

@@ -42,12 +42,13 @@ SAMPLE_SEED = 0  # the sample is seeded even when UMAP is not, so the same data 
 # eigenproblem that stalls on near-duplicate codes: 301 s for a 100k-row map; on 50k distinct codes 49.6 s against
 # 14.2 s for the whole fit from PCA (bench/scale.py), and past 170 s under load against 37 s.
 UMAP_INIT = "pca"
-# Up to this many distinct codes UMAP's neighbours are exact (scikit-learn), above it NN-descent (pynndescent).
-# bench/neighbours.py (BENCHMARKS 7b), 2 cores: the first map of a fresh process waits 10.9 s on the exact path
-# against 56.7 s with NN-descent (pynndescent's code is compiled anew in every process: a new server's first user
-# waited for it); both compiled, exact is 4-11% slower up to 20,000 codes with the same trustworthiness, 20%
-# slower at 50,000 (17.3 s against 14.4 s).
-EXACT_KNN_ROWS = 20_000
+# Up to this many distinct codes UMAP's neighbours are exact (scikit-learn), above it NN-descent (pynndescent):
+# every map fitted on at most SAMPLE_LIMIT codes (the app's, the CLI's) is exact. bench/neighbours.py (BENCHMARKS
+# 7b), 2 cores: the first map of a fresh process waits 10.9 s on the exact path against 56.7 s with NN-descent
+# (pynndescent's code is compiled anew in every process, server or CLI run, and the compile holds the interpreter
+# through any training beside it); both compiled, exact is 4-11% slower up to 20,000 codes and 20% slower at
+# 50,000 (17.3 s against 14.4 s), with the same or better trustworthiness.
+EXACT_KNN_ROWS = SAMPLE_LIMIT
 PLACE_K = 8          # sampled neighbours whose map positions a placed code blends (as MapInverse)
 PLACE_CHUNK = 200_000  # codes placed per KD-tree query: bounds the (chunk, k) distance and index arrays
 _warm_lock = threading.Lock()
@@ -203,7 +204,7 @@ def fit_umap(Z: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, random
         return (xy, reducer) if return_reducer else xy
     import umap  # ~10 s the first time in a process: imported only when a UMAP map is asked for
 
-    exact = (not needs_nn_descent(*Z.shape) and not return_reducer) if exact is None else exact
+    exact = (not needs_nn_descent(len(Z)) and not return_reducer) if exact is None else exact
     # Never umap-learn's own exact path below 4,096 rows: it compiles code of its own and, warm, runs 3-4x
     # slower (1,797 rows: 3.2 s against 0.9 s). Ours hands UMAP neighbours found by scikit-learn.
     knn = exact_neighbours(Z, neighbours) if exact else (None, None, None)  # UMAP counts a code among its own
@@ -250,10 +251,10 @@ def is_warm(exact: bool = True) -> bool:
     return exact in _warm_seconds
 
 
-def needs_nn_descent(rows: int, latent: int) -> bool:
-    """Whether a UMAP map of this many rows of codes this wide may find its neighbours by NN-descent: more
-    codes than EXACT_KNN_ROWS, and wider than MAP_DIMS (narrower codes are their own map)."""
-    return rows > EXACT_KNN_ROWS and latent > MAP_DIMS
+def needs_nn_descent(rows: int) -> bool:
+    """Whether UMAP fitted on this many distinct codes finds their neighbours by NN-descent (more than
+    EXACT_KNN_ROWS: only when a caller raises sample_limit above SAMPLE_LIMIT)."""
+    return rows > EXACT_KNN_ROWS
 
 
 class NeighbourBlend:

@@ -18,7 +18,6 @@ from aecore.compression import SweepPoint, sweep
 from aecore.dataset import category_values
 from aecore.errors import AecoreError
 from aecore.explore import Exploration, explore
-from aecore.projection import is_warm, needs_nn_descent, warm_up
 from aecore.watch import Watcher, sample_for_watching
 
 from . import timing
@@ -46,19 +45,6 @@ STOPPED_IN = {JobPhase.QUEUED: "Stopped while waiting for a free trainer.",
               JobPhase.STARTING: "Stopped before training began.",
               JobPhase.TRAINING: "Stopped during training.",
               JobPhase.MAPPING: "Stopped while the map was drawn."}
-
-
-def warm_up_for(rows: int, latent: int) -> threading.Thread | None:
-    """Compile UMAP's NN-descent way in the background once data that may need it (a map of more than
-    EXACT_KNN_ROWS codes wider than 2-D) is trained: about a minute, overlapping that training. Not at the
-    server's start: there it held the interpreter through a first user's training of small data (1 epoch
-    in the 15 s limit instead of 6). Returns the thread, or None when the data is small, the codes are
-    their own map, or it is compiled already."""
-    if not needs_nn_descent(rows, latent) or is_warm(exact=False):
-        return None
-    thread = threading.Thread(target=warm_up, kwargs={"exact": False}, name="warm-up-nn-descent", daemon=True)
-    thread.start()
-    return thread
 
 
 def current_session() -> str | None:
@@ -113,8 +99,6 @@ class TrainingJob:
     def start(self) -> TrainingJob:
         self.pool = self.pool or shared_pool()
         self.thread = self.pool.run(self, self._run, self._stopped_waiting, name="aecore-train")
-        if self.projection == "umap":
-            warm_up_for(self.dataset.n, Autoencoder(**self.params).latent_size(self.dataset.preprocessor.n_features))
         return self
 
     def stop(self) -> None:

@@ -23,10 +23,9 @@ from .training_panel import train_sidebar, training_progress
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Pay PyTorch's start-up costs and compile UMAP (its exact-neighbour way, what maps of up to
-    EXACT_KNN_ROWS codes use) and Datashader once per server process, in the background, before anyone
-    trains or needs a new map. UMAP's NN-descent way is compiled when data that needs it is trained
-    (jobs.warm_up_for)."""
+    """Pay PyTorch's start-up costs and compile UMAP (its exact-neighbour way, what every map the app
+    fits uses: projection.EXACT_KNN_ROWS) and Datashader once per server process, in the background,
+    before anyone trains or needs a new map."""
 
     def run() -> None:
         started = time.perf_counter()

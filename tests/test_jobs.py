@@ -80,39 +80,6 @@ def test_stop_during_training_keeps_the_best_model(digit_images):
     assert time.monotonic() - started < 10  # the epoch's batch, the PCA comparison and a PCA map
 
 
-def test_nn_descent_is_compiled_only_for_data_that_may_need_it(monkeypatch):
-    from aecore import projection
-    from dashboard import jobs
-
-    compiled = []
-    monkeypatch.setattr(projection, "_warm_seconds", {})
-    monkeypatch.setattr(jobs, "warm_up", lambda exact: compiled.append(exact) or 1.0)
-    assert jobs.warm_up_for(projection.EXACT_KNN_ROWS, 8) is None  # a map this size finds neighbours exactly
-    assert jobs.warm_up_for(1_000_000, 2) is None  # 2-D codes are the map: no UMAP at all
-    thread = jobs.warm_up_for(projection.EXACT_KNN_ROWS + 1, 8)
-    thread.join(5)
-    assert compiled == [False]
-    monkeypatch.setattr(projection, "_warm_seconds", {False: 40.0})
-    assert jobs.warm_up_for(1_000_000, 8) is None  # compiled already
-
-
-def test_a_job_whose_codes_are_the_map_compiles_nothing(monkeypatch):
-    """Six table features get 2-D codes by default: drawn as they are, so no NN-descent compile competes
-    with the training."""
-    import pandas as pd
-
-    from aecore import Autoencoder, table_dataset
-    from dashboard import jobs
-
-    asked = []
-    monkeypatch.setattr(jobs, "warm_up_for", lambda rows, latent: asked.append((rows, latent)))
-    table = pd.DataFrame(np.random.default_rng(0).standard_normal((50, 6)), columns=list("abcdef"))
-    data = table_dataset(table)
-    job = jobs.TrainingJob(data, {"epochs": 1}, session_id=None).start()
-    job.thread.join(60)
-    assert asked == [(50, 2)] and Autoencoder().latent_size(6) == 2 and Autoencoder(latent_dim=5).latent_size(6) == 5
-
-
 def test_a_long_first_epoch_moves_the_progress_bar_by_the_time_limit(digit_images):
     from dashboard.jobs import MAPPING_SHARE
     from dashboard.training_panel import progress_text

@@ -335,5 +335,6 @@ def test_warm_up_compiles_each_way_once(monkeypatch):
     assert P.warm_up() == 0.0 and calls == [True]
     P.warm_up(exact=False)
     assert calls == [True, False] and P.is_warm(exact=False)
-    assert P.needs_nn_descent(P.EXACT_KNN_ROWS + 1, 8) and not P.needs_nn_descent(P.EXACT_KNN_ROWS, 8)
-    assert not P.needs_nn_descent(P.EXACT_KNN_ROWS + 1, P.MAP_DIMS)  # such codes are their own map
+    assert P.needs_nn_descent(P.EXACT_KNN_ROWS + 1) and not P.needs_nn_descent(P.EXACT_KNN_ROWS)
+    # every map fitted on at most SAMPLE_LIMIT codes (the app's, the CLI's) is exact: no NN-descent compile
+    assert not P.needs_nn_descent(P.SAMPLE_LIMIT)
