@@ -30,9 +30,10 @@ FAR_FROM_DATA = 3.0
 ON_POINT = 1e-12  # a query this close to a known point is that point (and 1/d stays finite)
 WARMUP_ROWS = 4096  # rows of random data the warm-up fit projects: enough to run every compiled step
 # Distinct codes UMAP is fitted on; above it, a seeded sample of this many and the rest placed. bench/scale.py, 2
-# cores: the fit on 50k takes ~14 s, a full UMAP of 87k distinct codes 25 s (and grows faster than n); the sampled
-# map scored 0.94 trustworthiness against the full one's 0.78 (10-NN agreement with it 0.69), and 1M rows map in
-# ~29 s with ~140 MiB above the process. Lower limits save little: the blend, not the fit, grows with the rows.
+# cores: the fit on 50k takes ~14 s (NN-descent; ~18 s with exact neighbours, as the app now fits), a full UMAP of
+# 87k distinct codes 23-25 s (and grows faster than n); the sampled map scored 0.94 trustworthiness against the
+# full one's 0.78 (10-NN agreement with it 0.69), and 1M rows map in ~32 s with ~140 MiB above the process. Lower
+# limits save little: the blend, not the fit, grows with the rows.
 SAMPLE_LIMIT = 50_000
 # With RAPIDS cuML on a GPU, UMAP fits a million rows in seconds (cuML's published benchmarks; unmeasured here,
 # no GPU on the project's machines), so it fits up to this many distinct codes before sampling.
@@ -44,10 +45,10 @@ SAMPLE_SEED = 0  # the sample is seeded even when UMAP is not, so the same data 
 UMAP_INIT = "pca"
 # Up to this many distinct codes UMAP's neighbours are exact (scikit-learn), above it NN-descent (pynndescent):
 # every map fitted on at most SAMPLE_LIMIT codes (the app's, the CLI's) is exact. bench/neighbours.py (BENCHMARKS
-# 7b), 2 cores: the first map of a fresh process waits 10.9 s on the exact path against 56.7 s with NN-descent
+# 7b), 2 cores: the first map of a fresh process waits 10.8 s on the exact path against 57.5 s with NN-descent
 # (pynndescent's code is compiled anew in every process, server or CLI run, and the compile holds the interpreter
-# through any training beside it); both compiled, exact is 4-11% slower up to 20,000 codes and 20% slower at
-# 50,000 (17.3 s against 14.4 s), with the same or better trustworthiness.
+# through any training beside it); both compiled, exact is at most 16% slower up to 20,000 codes and 29% slower at
+# 50,000 (17.4 s against 13.5 s), with the same trustworthiness within noise.
 EXACT_KNN_ROWS = SAMPLE_LIMIT
 PLACE_K = 8          # sampled neighbours whose map positions a placed code blends (as MapInverse)
 PLACE_CHUNK = 200_000  # codes placed per KD-tree query: bounds the (chunk, k) distance and index arrays

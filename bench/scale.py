@@ -278,8 +278,9 @@ def run(cfg: Config) -> list[dict]:
                          f"did not finish in {SPECTRAL_LIMIT_S} s"})
     source = results[0]["source"] if results else ""
     rows.append(note(f"Codes: {source}. All in one subprocess (`python -m bench.scale --child`), so UMAP's numba "
-                     f"compile ({warm:.0f} s here, once per server process, at start-up) is timed apart; peak RSS: "
-                     "VmHWM, reset before each size (Linux /proc/self/clear_refs), so each figure is that size's "
+                     f"compile, both ways of finding neighbours ({warm:.0f} s here; a server compiles the exact way, "
+                     "the one its maps use, at start-up), is timed apart; peak RSS: VmHWM, reset before each size "
+                     "(Linux /proc/self/clear_refs), so each figure is that size's "
                      "own high-water mark (codes, map, MapInverse, 200 decodes), not tracemalloc; 'RSS before' is "
                      "the process before the size (Python, PyTorch, numba). UMAP: all cores, random_state None, as "
                      "the app runs it without a seed. Trustworthiness: scikit-learn's, on a seeded sample of the "
