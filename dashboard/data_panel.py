@@ -115,8 +115,22 @@ def csv_source(ws: Workspace) -> None:
         st.sidebar.caption(f"'{ws.pending_table.name}' is read: check its columns on the right, then press Train.")
 
 
+def upload_name(names: list[str]) -> str:
+    """What an image upload is called: the file's name; the folder's when every file lies in one (a folder
+    upload sends "photos/cat/1.png", ...); else how many files."""
+    if len(names) == 1:
+        return names[0]
+    tops = {name.split("/", 1)[0] for name in names}
+    if len(tops) == 1 and all("/" in name for name in names):
+        return tops.pop()
+    return f"{len(names):,} files"
+
+
 def image_source(ws: Workspace) -> None:
-    folder = st.sidebar.toggle("Upload a whole folder", key="img_folder", help="Sub-folder names become labels.")
+    folder = st.sidebar.toggle("Upload a whole folder", key="img_folder",
+                               help="Sub-folder names become labels. The browser sends a folder's files one by one: "
+                                    "a ZIP of it arrives much faster (1,050 small photos: about a minute as a folder, "
+                                    "3 s as a ZIP).")
     files = st.sidebar.file_uploader(
         "Images or a ZIP", type=IMAGE_TYPES, key="img_folder_up" if folder else "img_upload",
         accept_multiple_files="directory" if folder else True,
@@ -137,7 +151,7 @@ def image_source(ws: Workspace) -> None:
                 data = load_images([(f.name, f.getvalue()) for f in files],
                                    size=None if size == "auto" else int(size),
                                    mode={"auto": None, "grayscale": "L", "RGB": "RGB"}[mode],
-                                   name=files[0].name if len(files) == 1 else f"{len(files)} files")
+                                   name=upload_name([f.name for f in files]))
         except AecoreError as exc:
             ws.pending_images = None
             st.sidebar.error(str(exc))

@@ -2,6 +2,8 @@
 saved model bundle; and every kind of bad upload, which must show st.error and keep what the user had."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from aecore.bundle import save_bundle
@@ -159,6 +161,31 @@ def test_bad_csv_shows_an_error_and_keeps_the_model(app, name, data, message):
     assert ws(app).pending_table is None
     assert_unchanged(app, before)
     assert app.segmented_control(key=VIEW_KEY).value == "Explore", "the page still shows the map"
+
+
+def test_a_folder_upload_is_named_after_the_folder_and_labelled_by_its_sub_folders(app):
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(make_image_zip())) as zf:  # "bars/horizontal/000.png", ...
+        files = [(name, zf.read(name), "image/png") for name in zf.namelist()]
+    choose_source(app, "Images")
+    app.toggle(key="img_folder").set_value(True).run()
+    app.file_uploader(key="img_folder_up").set_value(files).run()
+    assert not app.exception, app.exception
+    pending = ws(app).pending_images
+    assert pending is not None and pending.dataset.n == 40
+    assert set(pending.dataset.meta["label"]) == {"horizontal", "vertical"}
+    assert app.button(key="train_button").label == "Train on bars"
+
+
+def test_an_upload_is_named_by_its_file_its_folder_or_its_count():
+    from dashboard.data_panel import upload_name
+
+    assert upload_name(["set.zip"]) == "set.zip"
+    assert upload_name(["photos/cat/1.png", "photos/dog/2.png"]) == "photos"
+    assert upload_name(["a.png", "b.png"]) == "2 files"
+    assert upload_name(["photos/1.png", "more/2.png"]) == "2 files"
+    assert upload_name(["photos/1.png", "2.png"]) == "2 files"
 
 
 def test_image_zip_upload_trains_and_inspects(app):
