@@ -70,7 +70,7 @@ def test_cancel_after_epoch_2(table_X, fast):
     result = model.result_
     assert result.status == "cancelled"
     assert result.epochs_run == 2 and len(model.history_) == 2
-    assert "Stopped by request after 2 epoch(s)" in result.message
+    assert "Stopped by request after 2 epochs." in result.message
     assert result.best_epoch in (1, 2)
     assert same_weights(snapshot(model), states[result.best_epoch])  # the best so far, not the last
     codes = model.transform(table_X)  # still usable
@@ -161,7 +161,7 @@ def test_early_stopping(table_X, fast):
     result = model.result_
     assert result.status == "early_stopped"
     assert result.epochs_run == 2 and result.best_epoch == 1
-    assert "Stopped early after 2 epochs" in result.message and "not improved for 1 epochs" in result.message
+    assert "Stopped early after 2 epochs" in result.message and "not improved for 1 epoch." in result.message
 
 
 def test_no_validation_uses_training_loss(table_X, fast):
@@ -215,6 +215,7 @@ def test_cosine_schedule_and_time_plan():
     assert cosine(100, 100) == pytest.approx(0.05)
     assert cosine(500, 100) == pytest.approx(0.05)
     assert fit_in_time(100, 1, 0.5, 10.0) == 20
+    assert fit_in_time(100, 1, 8.5, 15.0) == 2  # the second epoch starts within the limit: cut there
     assert fit_in_time(100, 1, 0.01, 10.0) == 100
     assert fit_in_time(100, 5, 20.0, 10.0) == 5  # never fewer than done
 
