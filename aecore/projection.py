@@ -235,10 +235,10 @@ def openmp_threads_kept():
 
 def warm_up(exact: bool = True) -> float:
     """Compile UMAP's numba code for one way of finding neighbours, once per process, with a fit on
-    WARMUP_ROWS random rows: exact (what maps of up to EXACT_KNN_ROWS codes use; about 11 s) or NN-descent
-    (above that; about a minute). Returns the seconds it took (0.0 when already compiled). Thread-safe:
-    for background threads (the app compiles the exact way at start-up, NN-descent only once data large
-    enough to need it is trained: compiling holds the interpreter and slows training beside it)."""
+    WARMUP_ROWS random rows: exact (what maps of up to EXACT_KNN_ROWS codes use, every default map; about
+    11 s) or NN-descent (above that; about a minute). Returns the seconds it took (0.0 when already
+    compiled). Thread-safe: for background threads (the app compiles the exact way at start-up; compiling
+    holds the interpreter and slows any training beside it)."""
     with _warm_lock:
         if exact in _warm_seconds:
             return 0.0
