@@ -46,6 +46,9 @@ BOOL_WORDS = {"true", "false", "yes", "no"}
 # From this many rows, a column whose values are all different (text) or count 1, 2, 3... (numbers) is an
 # identifier, kept as metadata: one-hot encoding names or learning row numbers would only add noise.
 MIN_ROWS_FOR_IDS = 10
+# A row number may have gaps (rows dropped before the export: Ecdat's VietNamI counts 1 to 27,766 over 27,765 rows):
+# at least this share of its steps are +1, and none goes down or repeats.
+ROW_NUMBER_STEP_SHARE = 0.9
 MIN_FEATURES = 2  # one feature has nothing to compress: its only code is itself
 # Column names that usually hold a class label (compared lower-case); guess_label prefers them.
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis", "species", "cultivar", "outcome",
@@ -274,7 +277,7 @@ def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
         return "bool", ""
     if pd.api.types.is_numeric_dtype(series):
         if is_row_number(present):
-            return "metadata", "a row number (each value the previous plus 1): kept, not a feature"
+            return "metadata", "a row number (counting up by 1 from 0 or 1): kept, not a feature"
         return "number", ""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime", ""
@@ -295,12 +298,14 @@ def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
 
 
 def is_row_number(values: pd.Series) -> bool:
-    """0, 1, 2, ... or 1, 2, 3, ... in order: an exported index such as 'Unnamed: 0', not a measurement (a
-    run of years such as 1990, 1991, ... starts elsewhere and stays a feature)."""
+    """0, 1, 2, ... or 1, 2, 3, ... in order, perhaps with a few gaps (ROW_NUMBER_STEP_SHARE): an exported
+    index such as 'Unnamed: 0', not a measurement (a run of years such as 1990, 1991, ... starts elsewhere
+    and stays a feature)."""
     if len(values) < MIN_ROWS_FOR_IDS or not pd.api.types.is_integer_dtype(values):
         return False
     v = values.to_numpy()
-    return bool(v[0] in (0, 1) and (np.diff(v) == 1).all())
+    steps = np.diff(v)
+    return bool(v[0] in (0, 1) and (steps >= 1).all() and (steps == 1).mean() >= ROW_NUMBER_STEP_SHARE)
 
 
 def looks_like_dates(text: pd.Series) -> bool:

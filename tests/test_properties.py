@@ -141,14 +141,15 @@ def with_missing(series: pd.Series) -> pd.Series:
 
 def features_of(series: pd.Series, kind: str) -> int:
     """How many features a column should give, by the loader's rules: none when it carries nothing
-    (one value once missing values are filled, or a row number 0, 1, 2, ...); a category column one
-    per value, '(missing)' included; any other column one."""
+    (one value once missing values are filled, or a row number 0, 1, 2, ..., gaps in at most a tenth of its
+    steps); a category column one per value, '(missing)' included; any other column one."""
     if kind == "category":
         values = with_missing(series).nunique()
         return values if values >= 2 else 0
     present = series.dropna()
+    steps = present.diff().iloc[1:]
     row_number = (kind == "int" and len(present) == len(series) >= 10 and present.iloc[0] in (0, 1)
-                  and present.diff().iloc[1:].eq(1).all())
+                  and steps.ge(1).all() and steps.eq(1).mean() >= 0.9)
     return 0 if present.nunique() <= 1 or row_number else 1
 
 

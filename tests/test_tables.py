@@ -103,6 +103,11 @@ def test_identifier_columns_are_never_features():
     ds = table_dataset(df)
     assert ds.preprocessor.columns == ["year", "v"]  # a run of years is data; 1, 2, 3... is a row number
     assert "'Unnamed: 0': a row number" in report_text(ds) and "'who': every value is different" in report_text(ds)
+    gaps = np.delete(np.arange(1, 32), [7, 20])  # 1..31 with two rows dropped before the export
+    exported = pd.DataFrame({"": gaps, "v": np.sin(gaps), "w": np.cos(gaps)})
+    assert table_dataset(exported).preprocessor.columns == ["v", "w"]
+    spaced = np.arange(1, 60, 2)  # counts by 2: a measurement, not a row number
+    assert "n" in table_dataset(pd.DataFrame({"n": spaced, "v": np.sin(spaced)})).preprocessor.columns
     genotypes = pd.DataFrame({"apoe": ["3/4", "2/2", "3/3", "4/4"] * 6, "v": np.arange(24) * 0.5})
     assert table_dataset(genotypes).preprocessor.categorical[0].name == "apoe"  # '3/4' is not a date
 
