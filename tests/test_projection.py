@@ -331,10 +331,10 @@ def test_warm_up_compiles_each_way_once(monkeypatch):
     calls = []
     monkeypatch.setattr(P, "_warm_seconds", {})
     monkeypatch.setattr(P, "fit_umap", lambda Z, exact: calls.append(exact))
-    assert P.warm_up() >= 0.0 and calls == [True] and P.is_warm() and not P.is_warm(exact=False)
+    assert P.warm_up() >= 0.0 and calls == [True] and True in P._warm_seconds and False not in P._warm_seconds
     assert P.warm_up() == 0.0 and calls == [True]
     P.warm_up(exact=False)
-    assert calls == [True, False] and P.is_warm(exact=False)
+    assert calls == [True, False] and False in P._warm_seconds
     assert P.needs_nn_descent(P.EXACT_KNN_ROWS + 1) and not P.needs_nn_descent(P.EXACT_KNN_ROWS)
     # every map fitted on at most SAMPLE_LIMIT codes (the app's, the CLI's) is exact: no NN-descent compile
     assert not P.needs_nn_descent(P.SAMPLE_LIMIT)
