@@ -82,11 +82,16 @@ def map_key(ws: Workspace) -> str:
 
 
 def on_map_select() -> None:
+    """Every selection event reruns the inspector alone, never the map. A click is drawn by Plotly's own
+    selection styling; an emptied selection (Plotly's double-click, which also resets the zoom) changes
+    nothing to draw. Left to Streamlit's default, the event would rerun the map's fragment: the figure
+    re-sent, and the chart and its WebGL contexts re-created in the browser (ARCHITECTURE.md, "What a
+    click costs")."""
     ws = get_ws()
     started = time.perf_counter()
     if apply_selection(ws, st.session_state.get(map_key(ws))):
         ws.click_started = started
-        st.rerun("inspector")
+    st.rerun("inspector")
 
 
 def colour_options(ws: Workspace) -> list[str]:

@@ -173,6 +173,22 @@ def test_apply_selection_rules():
     assert w.selection is None
 
 
+@pytest.mark.parametrize("event", [{"selection": {"points": [{"x": 1, "y": 2, "customdata": 9}]}},
+                                   {"selection": {"points": [], "box": [], "lasso": []}}])
+def test_a_map_event_reruns_the_inspector_alone(monkeypatch, event):
+    """A click or an emptied selection (Plotly's double-click) must not rerun the map's fragment, which would
+    re-send the figure and re-create the chart in the browser."""
+    from dashboard import explore_panel
+
+    w, reruns = Workspace(), []
+    monkeypatch.setattr(explore_panel, "get_ws", lambda: w)
+    monkeypatch.setattr(explore_panel.st, "session_state", {map_key(w): event})
+    monkeypatch.setattr(explore_panel.st, "rerun", reruns.append)
+    explore_panel.on_map_select()
+    assert reruns == ["inspector"]
+    assert w.pick == (Pick(row=9) if event["selection"]["points"] else Pick())
+
+
 # -- a big map: a sample in the browser, selections over every row on the server ---------------------------
 
 @pytest.fixture

@@ -105,6 +105,26 @@ def test_click_point_shows_reconstruction(page, screenshots):
     page.screenshot(path=str(screenshots / "e2e_point.png"))
 
 
+def test_a_double_click_resets_the_zoom_and_keeps_the_chart(page):
+    """Plotly's double-click resets the zoom and empties the selection: the chart is not re-sent and
+    re-created (the same element; the zoom reset by Plotly itself), and the inspector keeps a pick."""
+    row = page.evaluate(POINT_JS, 1)[2]
+    click_until(page, lambda: page.evaluate(POINT_JS, 1)[:2], page.get_by_text(f"Row {row} · label 0"))
+    wait_idle(page)
+    centre = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot'); gd.__kept = true;
+      const L = gd._fullLayout, b = gd.getBoundingClientRect(), r = L.xaxis.range, h = (r[1] - r[0]) / 4;
+      Plotly.relayout(gd, {'xaxis.range': [r[0] + h, r[1] - h]});
+      return [b.x + L.xaxis._offset + L.xaxis._length / 2, b.y + L.yaxis._offset + L.yaxis._length / 2]; }""")
+    page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullLayout.xaxis.autorange")
+    page.mouse.dblclick(*centre)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.autorange")
+    page.wait_for_timeout(1_000)
+    wait_idle(page)
+    assert page.evaluate("() => document.querySelector('.js-plotly-plot').__kept === true"), "the chart was re-created"
+    assert page.get_by_text("Reconstruction error").or_(page.get_by_text("Decoded at")).first.is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 def test_click_empty_space_decodes(page, screenshots):
     spot = page.evaluate(EMPTY_JS)
     assert spot[4] > 15, "no empty space on the map to click"
