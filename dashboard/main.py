@@ -2,6 +2,7 @@
 Compare, Anomalies, Training, Data, Export), one shown at a time."""
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -21,20 +22,23 @@ from .state import MAP_VIEW, VIEW_KEY, Workspace, get_ws
 from .training_panel import train_sidebar, training_progress
 
 
+def warm_up() -> None:
+    """Pay PyTorch's start-up costs and compile UMAP (its exact-neighbour way, what every map the app
+    fits uses: projection.EXACT_KNN_ROWS) and Datashader, then move every object alive by then (the
+    libraries' ~700,000) out of the garbage collector's reach with gc.freeze(): a full collection walked
+    them all, holding every session's clicks and training for about half a second now and then."""
+    started = time.perf_counter()
+    warm_up_torch()
+    warm_up_umap(exact=True)
+    big_map.warm_up()  # Datashader's compile: the first map over 20,000 rows does not wait for it
+    gc.freeze()
+    timing.record("warm_up", seconds=time.perf_counter() - started)
+
+
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread:
-    """Pay PyTorch's start-up costs and compile UMAP (its exact-neighbour way, what every map the app
-    fits uses: projection.EXACT_KNN_ROWS) and Datashader once per server process, in the background,
-    before anyone trains or needs a new map."""
-
-    def run() -> None:
-        started = time.perf_counter()
-        warm_up_torch()
-        warm_up_umap(exact=True)
-        big_map.warm_up()  # Datashader's compile: the first map over 20,000 rows does not wait for it
-        timing.record("warm_up", seconds=time.perf_counter() - started)
-
-    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    """warm_up, once per server process, in the background, before anyone trains or needs a new map."""
+    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
     thread.start()
     return thread
 
