@@ -5,33 +5,77 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset, TablePreprocessor, category_values
+from .dataset import MISSING, Dataset, TablePreprocessor, category_values
+
+WHOLE_FROM = 10_000  # numbers this large read as whole numbers with separators (1,900,497, not 1.9e+06)
 
 
-def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray) -> pd.DataFrame:
+def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
+                      raw: pd.Series | None = None) -> pd.DataFrame:
     """One row: feature | original | reconstructed | error, worst first.
 
-    error is in standardised units: the squared difference for a number (1.0 = one standard deviation
-    squared), and the squared distance between one-hot blocks for a category (0 when it matches)."""
+    original is the row's own value as the file has it when `raw` (its row of Dataset.meta) is given, so a
+    missing value reads "(missing)", not the median the model was given for it; otherwise it is decoded
+    from x. error is in standardised units: the squared difference for a number (1.0 = one standard
+    deviation squared), and the squared distance between one-hot blocks for a category (0 when it matches)."""
     x, x_hat = np.asarray(x, dtype=np.float64).ravel(), np.asarray(x_hat, dtype=np.float64).ravel()
     orig = pre.inverse_transform(x[None]).iloc[0]
     rec = pre.inverse_transform(x_hat[None]).iloc[0]
+
+    def original(name: str) -> str:
+        return fmt(raw[name] if raw is not None and name in raw.index else orig[name])
+
+    def reconstructed(col) -> str:
+        own = raw[col.name] if raw is not None and col.name in raw.index else None
+        if col.kind == "bool" and own is not None:
+            return spelled_like(bool(rec[col.name]), own)
+        if col.kind == "datetime" and is_a_day(own):  # a column of days: the decoded day, not a time of it
+            return fmt(rec[col.name].round("D"))
+        return fmt(rec[col.name])
+
     rows = []
     for j, col in enumerate(pre.numeric):
-        rows.append((col.name, fmt(orig[col.name]), fmt(rec[col.name]), float((x[j] - x_hat[j]) ** 2)))
+        rows.append((col.name, original(col.name), reconstructed(col), float((x[j] - x_hat[j]) ** 2)))
     j = len(pre.numeric)
     for col in pre.categorical:
         k = len(col.categories)
         err = float(((x[j : j + k] - x_hat[j : j + k]) ** 2).sum())
-        rows.append((col.name, str(orig[col.name]), f"{rec[col.name]} (p={rec[col.name + ' (p)']:.2f})", err))
+        rows.append((col.name, original(col.name), f"{rec[col.name]} (p={rec[col.name + ' (p)']:.2f})", err))
         j += k
     df = pd.DataFrame(rows, columns=["feature", "original", "reconstructed", "error"])
     return df.sort_values("error", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def is_a_day(value) -> bool:
+    """A date without a time of day ("2005-10-20", midnight)."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return False
+    ts = pd.to_datetime(value, errors="coerce", utc=True, format="mixed")
+    return not pd.isna(ts) and ts == ts.normalize()
+
+
+def spelled_like(value: bool, like) -> str:
+    """A decoded true/false in the spelling of the row's own value ("Yes" -> "Yes"/"No"), which the model
+    was given as 1/0; True/False when that value says nothing (missing, 1/0)."""
+    word = str(like).strip()
+    pair = {"yes": ("no", "yes"), "no": ("no", "yes"), "true": ("false", "true"), "false": ("false", "true")}
+    if word.lower() not in pair:
+        return str(value)
+    out = pair[word.lower()][int(value)]
+    return out.upper() if word.isupper() and len(word) > 1 else out.capitalize() if word[:1].isupper() else out
+
+
 def fmt(value) -> str:
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.4g}"
+    """A value as a person reads it: numbers to 4 significant digits, whole numbers with separators from
+    WHOLE_FROM up; a date without a midnight time, a time to the minute; a missing value as "(missing)"."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d" if value == value.normalize() else "%Y-%m-%d %H:%M")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{value:,.0f}" if WHOLE_FROM <= abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
 
 

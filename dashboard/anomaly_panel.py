@@ -11,6 +11,7 @@ from aecore.dataset import category_value, category_values
 from aecore.export import to_csv_bytes
 
 from .figures import category_order, error_histogram
+from .guard import guarded_fragment
 from .render import diff_heatmap, to_pil
 from .state import Workspace, get_ws
 
@@ -28,6 +29,7 @@ def scores_frame(ws: Workspace, cut: float) -> pd.DataFrame:
 
 
 @st.fragment(key="anomalies")
+@guarded_fragment("Anomalies")
 def anomaly_panel() -> None:
     ws = get_ws()
     ds, errors = ws.dataset, ws.exploration.errors

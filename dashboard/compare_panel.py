@@ -16,6 +16,7 @@ from aecore.dataset import category_values
 
 from . import big_map
 from .figures import ERROR_COLUMN, GRID_ID, category_order, map_figure, with_highlight
+from .guard import guarded_fragment
 from .state import MAX_MODELS, ModelEntry, Workspace, get_ws
 
 SHOWN_MAPS = 3      # maps drawn side by side at most (the table takes every chosen model)
@@ -154,6 +155,7 @@ def compare_maps(ws: Workspace, chosen: list[int]) -> None:
 
 
 @st.fragment(key="compare")
+@guarded_fragment("Compare")
 def compare_panel() -> None:
     ws = get_ws()
     if len(ws.entries) < 2:

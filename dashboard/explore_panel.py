@@ -19,6 +19,7 @@ from aecore.search import find_rows
 
 from . import big_map, timing
 from .figures import ERROR_COLUMN, GRID_ID, Overlay, colouring, drawn_rows, map_figure, with_overlays, with_pick
+from .guard import guarded, guarded_fragment
 from .state import Highlight, Pick, Workspace, get_ws
 from .views import compression, denoise, neighbours, new_data, reconstruction, selection, traversal, walk
 
@@ -139,6 +140,7 @@ def find_panel(ws: Workspace, query: str) -> None:
 
 
 @st.fragment(key="map")
+@guarded_fragment("map")
 def map_panel() -> None:
     ws = get_ws()
     ex = ws.exploration
@@ -242,10 +244,12 @@ def point_view_bar() -> None:
 def point_views(ws: Workspace, row: int) -> None:
     """The picked row under the view chosen in point_view_bar; only that view is computed."""
     st.markdown(reconstruction.header(ws, row))
-    POINT_VIEWS[st.session_state.get(POINT_VIEW_KEY) or DEFAULT_POINT_VIEW](ws, row)
+    name = st.session_state.get(POINT_VIEW_KEY) or DEFAULT_POINT_VIEW
+    guarded(name, lambda: POINT_VIEWS[name](ws, row))
 
 
 @st.fragment(key="inspector")
+@guarded_fragment("inspector")
 def inspector_panel() -> None:
     ws = get_ws()
     if ws.selection is not None and len(ws.selection):

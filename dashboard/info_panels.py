@@ -11,6 +11,7 @@ from aecore.explore import STORED_NOTE
 from aecore.export import codes_frame, to_csv_bytes
 
 from .figures import frame_figure, loss_figure
+from .guard import guarded_fragment
 from .render import to_pil
 from .state import MAP_VIEW, VIEW_KEY, Generated, Workspace
 
@@ -67,6 +68,7 @@ def show_on_map(ws: Workspace, codes: np.ndarray) -> None:
 
 
 @st.fragment(key="replay")
+@guarded_fragment("Training replay")
 def replay(ws: Workspace) -> None:
     """The map as it formed during training: the frames taken while it trained, one per slider step."""
     frames = ws.entry.frames if ws.entry else []

@@ -16,6 +16,7 @@ from .anomaly_panel import anomaly_panel
 from .compare_panel import compare_panel, models_bar
 from .data_panel import data_sidebar, open_default, table_setup
 from .explore_panel import explore_view
+from .guard import guarded
 from .info_panels import data_view, export_view, training_view
 from .pool import shared_pool
 from .state import MAP_VIEW, VIEW_KEY, Workspace, get_ws
@@ -87,11 +88,3 @@ def main() -> None:
                                 label_visibility="collapsed", persist_state="page")
     guarded(name, views[name])
 
-
-def guarded(name: str, draw) -> None:
-    """Draw one view; a failure there is said there, and the other views and the model stay as they are."""
-    try:
-        draw()
-    except Exception as exc:  # a view's bug must not blank the page
-        st.error(f"The {name} view failed ({type(exc).__name__}: {exc}). The model and the other views are "
-                 "unaffected; please report this.")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.fixtures_ui import (
     data_point,
+    fast_training,
     image_captions,
     map_traces,
     open_sample,
@@ -16,6 +18,8 @@ from tests.fixtures_ui import (
     select,
     show_view,
     texts,
+    upload_csv,
+    wait_for_training,
     ws,
 )
 
@@ -127,6 +131,43 @@ def test_table_views(wine):
         assert expected in texts(wine), name
     table = next(d.value for d in wine.dataframe if "float32 code" in d.value.columns)
     assert "PSNR" not in table.index  # a table has no peak value to measure PSNR against
+
+
+def test_a_table_of_dates_yes_no_and_gaps_in_every_point_view(app):
+    """Dates, yes/no and missing values (pscl's AustralianElectionPolling, vcd's Lifeboats, Ecdat's Schooling):
+    every point view draws, and the row reads as the file has it."""
+    rng = np.random.default_rng(0)
+    n = 120
+    df = pd.DataFrame({"a": rng.normal(size=n).round(3), "b": rng.normal(5, 2, size=n).round(2),
+                       "when": pd.date_range("2005-01-01", periods=n, freq="3D").strftime("%Y-%m-%d"),
+                       "ok": rng.choice(["yes", "no"], n), "kind": rng.choice(["x", "y", "z"], n)})
+    df.loc[::7, "b"] = np.nan
+    upload_csv(app, df.to_csv(index=False).encode(), "mixed.csv")
+    fast_training(app)
+    app.button(key="train_button").click().run()
+    wait_for_training(app)
+    pick(app, 7)
+    row = next(d.value for d in app.dataframe if "reconstructed" in d.value.columns).set_index("feature")
+    assert row.loc["b", "original"] == "(missing)" and row.loc["when", "original"] == df["when"][7]
+    assert row.loc["ok", "original"] == df["ok"][7] and row.loc["ok", "reconstructed"] in ("yes", "no")
+    for name in ["Neighbours", "Traversal", "Walk", "Denoise", "Compression", "Reconstruction"]:
+        show_view(app, name)
+        assert not app.error, (name, [e.value for e in app.error])
+
+
+def test_a_failing_point_view_says_so_in_the_inspector(app, monkeypatch):
+    """A point view's bug is said in the inspector (a fragment, outside the page's guard), never as
+    Streamlit's redacted error."""
+    from dashboard import explore_panel
+
+    def broken(ws, row):
+        raise ValueError("broken view")
+
+    monkeypatch.setitem(explore_panel.POINT_VIEWS, "Neighbours", broken)
+    pick(app, 5)
+    show_view(app, "Neighbours")
+    assert "The Neighbours view failed (ValueError: broken view)" in texts(app)
+    assert "Row 5" in texts(app), "the row's title stays above the message"
 
 
 def test_table_selection_says_what_sets_it_apart(wine):

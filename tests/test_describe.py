@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from aecore import table_dataset
-from aecore.describe import compare_table_row, decoded_table_row, label_mix
+from aecore.describe import compare_table_row, decoded_table_row, fmt, label_mix, spelled_like
 
 
 @pytest.fixture
@@ -27,6 +27,42 @@ def test_compare_row_worst_first(ds):
     assert table["original"].tolist() == ["150", "red"]
     assert table["reconstructed"].iloc[0] == f"{150 + 2 * ds.preprocessor.numeric[0].std:.4g}"
     assert table["reconstructed"].iloc[1] == "red (p=1.00)"
+
+
+def test_the_original_is_the_row_as_the_file_has_it():
+    """A missing value reads "(missing)", not the median the model was given; yes/no, days and large
+    numbers read as in the file (Ecdat's Schooling, pscl's AustralianElectionPolling, Ecdat's BudgetFood)."""
+    df = pd.DataFrame({"iq": [103.0, np.nan, 90.0, 120.0, 101.0], "ok": ["yes", "no", "no", "yes", "yes"],
+                       "when": ["2005-10-20", "2005-10-26", "2005-11-01", "2005-11-09", "2005-11-20"],
+                       "spent": [1_900_497.0, 52_000.0, 61_000.0, 250_000.0, 75_500.0]})
+    data = table_dataset(df)
+    for row in range(len(df)):
+        table = compare_table_row(data.preprocessor, data.X[row], data.X[row], data.meta.iloc[row])
+        shown = dict(zip(table["feature"], zip(table["original"], table["reconstructed"], strict=True), strict=True))
+        assert shown["ok"] == (df["ok"][row], df["ok"][row])
+        assert shown["when"] == (df["when"][row], df["when"][row]), "a day, without a time of day"
+        assert shown["spent"][0] == f"{df['spent'][row]:,.0f}"
+    missing = compare_table_row(data.preprocessor, data.X[1], data.X[1], data.meta.iloc[1])
+    assert missing.set_index("feature").loc["iq", "original"] == "(missing)"
+    no_raw = compare_table_row(data.preprocessor, data.X[1], data.X[1])
+    assert no_raw.set_index("feature").loc["iq", "original"] == fmt(np.median([103.0, 90.0, 120.0, 101.0]))
+
+
+@pytest.mark.parametrize("value, text", [(0.123456, "0.1235"), (1_900_497.0, "1,900,497"),
+                                         (-33_291_234.4, "-33,291,234"), (9_999.4, "9999"), (np.nan, "(missing)"),
+                                         (None, "(missing)"),
+                                         (np.True_, "True"), (pd.Timestamp("2005-10-20", tz="UTC"), "2005-10-20"),
+                                         (pd.Timestamp("2005-10-26 09:50:31", tz="UTC"), "2005-10-26 09:50"),
+                                         ("dodge", "dodge"), (3, "3")])
+def test_fmt(value, text):
+    assert fmt(value) == text
+
+
+@pytest.mark.parametrize("value, like, text", [(True, "yes", "yes"), (False, "yes", "no"), (False, "Yes", "No"),
+                                               (True, "NO", "YES"), (False, "true", "false"), (True, "1", "True"),
+                                               (False, np.nan, "False")])
+def test_a_decoded_yes_no_is_spelled_like_the_file(value, like, text):
+    assert spelled_like(value, like) == text
 
 
 def test_originals_come_back_without_float32_noise():

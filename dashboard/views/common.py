@@ -6,6 +6,7 @@ import io
 import re
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 from PIL import Image, ImageOps
 
@@ -41,10 +42,11 @@ def show_beside(x: np.ndarray, x_hat: np.ndarray) -> None:
 TABLE_ROW_WIDTHS = {"feature": 80, "original": 62, "reconstructed": 82, "error": 56}
 
 
-def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray) -> None:
-    """A table row beside its reconstruction, feature by feature in original units, worst first, the error
-    as a bar (a full bar: one standard deviation squared, or the worst error when larger)."""
-    table = compare_table_row(pre, x, x_hat)
+def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, raw: pd.Series) -> None:
+    """A table row (its values as the file has them: `raw`) beside its reconstruction, feature by feature
+    in original units, worst first, the error as a bar (a full bar: one standard deviation squared, or the
+    worst error when larger)."""
+    table = compare_table_row(pre, x, x_hat, raw)
     top = max(1.0, float(table["error"].max())) if len(table) else 1.0
     config = {name: st.column_config.Column(width=px) for name, px in TABLE_ROW_WIDTHS.items()}
     config["error"] = st.column_config.ProgressColumn("error", format="%.3f", min_value=0.0, max_value=top,

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.denoise import DEFAULT_SAMPLE, NOISE_KINDS, denoise, fit_pca, sample_rows
+from aecore.describe import fmt
 
 from ..render import to_pil
 from ..state import Workspace
@@ -38,9 +39,9 @@ def render(ws: Workspace, row: int) -> None:
         frames = [pre.inverse_transform(a) for a in (one.clean, one.noisy, one.denoised)]
         names = [c.name for c in pre.numeric] + [c.name for c in pre.categorical]
         st.dataframe(pd.DataFrame({"feature": names,
-                                   "clean": [frames[0][n].iloc[0] for n in names],
-                                   "noisy": [frames[1][n].iloc[0] for n in names],
-                                   "model output": [frames[2][n].iloc[0] for n in names]}),
+                                   "clean": [fmt(frames[0][n].iloc[0]) for n in names],
+                                   "noisy": [fmt(frames[1][n].iloc[0]) for n in names],
+                                   "model output": [fmt(frames[2][n].iloc[0]) for n in names]}),
                      hide_index=True, height=260)
         st.caption(f"Error against the clean row (standardised units): noisy {one.noisy_mse[0]:.4g}, model output "
                    f"{one.denoised_mse[0]:.4g}.")

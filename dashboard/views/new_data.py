@@ -92,4 +92,4 @@ def render_row(ws: Workspace, i: int) -> None:
     if new.kind == "image":
         show_beside(x[0], x_hat[0])
     else:
-        show_table_beside(new.preprocessor, x[0], x_hat[0])
+        show_table_beside(new.preprocessor, x[0], x_hat[0], new.meta.iloc[i])

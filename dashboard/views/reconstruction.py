@@ -29,7 +29,7 @@ def render(ws: Workspace, row: int) -> None:
     if ds.kind == "image":
         show_beside(x[0], x_hat[0])
     else:
-        show_table_beside(ds.preprocessor, x[0], x_hat[0])
+        show_table_beside(ds.preprocessor, x[0], x_hat[0], ds.meta.iloc[row])
 
 
 def render_location(ws: Workspace, x: float, y: float) -> None:

@@ -64,9 +64,9 @@ def table_response(ws: Workspace, tr, o: DimensionOrder) -> None:
     frame = feature_response(tr, pick, pre)
     z = frame.columns[0]
     numeric = [c.name for c in pre.numeric]
-    # Standardised, so features in different units share one axis: 1 = one standard deviation.
-    scaled = pd.DataFrame({name: (frame[name] - col.mean) / col.std for name, col in
-                           ((c.name, c) for c in pre.numeric)})
+    # The decoder's own standardised output, so features in different units (dates, yes/no, numbers) share
+    # one axis: 1 = one standard deviation.
+    scaled = pd.DataFrame(tr.decoded[pick][:, : len(numeric)], columns=numeric)
     fig = go.Figure([go.Scatter(x=frame[z], y=scaled[name], mode="lines+markers", name=name) for name in numeric])
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=z,
                       yaxis_title="feature (standard deviations)", legend=dict(font=dict(size=10)))
