@@ -199,14 +199,19 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
             marker=dict(size=size, opacity=0.8, color=PALETTE[0]), selected=sel, unselected=unsel, showlegend=False,
             hovertemplate="row %{customdata}" + ("" if hover_label is None else "<br>%{text}") + "<extra></extra>")]
     fig = go.Figure([grid_trace(xy, xy[ids]), *traces])
+    # The view is the decode grid's extent and one cell, not Plotly's autorange (which pads further): every
+    # empty spot in view is within a cell of a node, so a click there decodes it (Plotly keeps the plot's
+    # bottom few pixels for itself: a node there could not be clicked). A double-click returns here.
+    lo, hi = big_map.extent(xy)
+    lo, hi = lo - (hi - lo) / (GRID - 1), hi + (hi - lo) / (GRID - 1)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=34, b=10), dragmode="pan", clickmode="event+select",
         hovermode="closest",
         # Outside the plot area, so the legend never covers points (a click there would toggle a trace).
         legend=dict(itemsizing="constant", y=1.0, yanchor="top", x=1.01, xanchor="left",
                                          title=dict(text=f"{colour_by} ({len(c.categories)})" if c.categories else "")),
-        xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
-        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None),
+        xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None, range=[lo[0], hi[0]]),
+        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None, range=[lo[1], hi[1]]),
         meta=dict(rows=n, drawn=len(ids)))
     if len(ids) < n:
         fig.add_layout_image(density(xy, c).layout_image())

@@ -111,13 +111,15 @@ def test_a_double_click_resets_the_zoom_and_keeps_the_chart(page):
     row = page.evaluate(POINT_JS, 1)[2]
     click_until(page, lambda: page.evaluate(POINT_JS, 1)[:2], page.get_by_text(f"Row {row} · label 0"))
     wait_idle(page)
+    shown = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range.join(' ')"
+    first = page.evaluate(shown)
     centre = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot'); gd.__kept = true;
       const L = gd._fullLayout, b = gd.getBoundingClientRect(), r = L.xaxis.range, h = (r[1] - r[0]) / 4;
       Plotly.relayout(gd, {'xaxis.range': [r[0] + h, r[1] - h]});
       return [b.x + L.xaxis._offset + L.xaxis._length / 2, b.y + L.yaxis._offset + L.yaxis._length / 2]; }""")
-    page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullLayout.xaxis.autorange")
+    page.wait_for_function(f"(first) => ({shown})() !== first", arg=first)
     page.mouse.dblclick(*centre)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.autorange")
+    page.wait_for_function(f"(first) => ({shown})() === first", arg=first)
     page.wait_for_timeout(1_000)
     wait_idle(page)
     assert page.evaluate("() => document.querySelector('.js-plotly-plot').__kept === true"), "the chart was re-created"
@@ -134,6 +136,23 @@ def test_click_empty_space_decodes(page, screenshots):
     assert "decoded" in inspector_captions(page)
     assert page.get_by_text(f"Decoded at ({spot[2]:.2f}, {spot[3]:.2f})").is_visible()
     page.screenshot(path=str(screenshots / "e2e_decode.png"))
+
+
+def test_a_click_at_the_edge_of_the_map_decodes_that_spot(page):
+    """The view is the decode grid's extent: a click a few pixels inside the plot's corner or side lands on
+    a grid node (the nearest point), not on nothing. (Plotly keeps the plot's bottom 5 pixels for itself.)"""
+    edges = page.evaluate("""() => { const L = document.querySelector('.js-plotly-plot')._fullLayout;
+      const x0 = L.xaxis._offset, y0 = L.yaxis._offset, w = L.xaxis._length, h = L.yaxis._length;
+      return [[x0 + 6, y0 + h - 10], [x0 + w - 6, y0 + h - 10], [x0 + 6, y0 + h / 2], [x0 + 6, y0 + 6]]; }""")
+    for at in edges:
+        before = page.locator("[data-testid=stMarkdownContainer]", has_text="Decoded at").all_inner_texts()
+        click_in_plot(page, at)
+        page.wait_for_function("""(before) => { const t = Array.from(document.querySelectorAll(
+            '[data-testid=stMarkdownContainer]')).map(e => e.textContent).filter(t => t.includes('Decoded at'));
+            return t.length && t.join() !== before.join(); }""", arg=before, timeout=15_000)
+        wait_idle(page)
+        page.wait_for_timeout(400)  # two clicks within Plotly's 300 ms are a double-click
+    assert page.locator("[data-testid=stException]").count() == 0
 
 
 def test_csv_upload_trains_a_new_map(page, screenshots):
