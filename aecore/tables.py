@@ -49,6 +49,12 @@ MIN_ROWS_FOR_IDS = 10
 # A row number may have gaps (rows dropped before the export: Ecdat's VietNamI counts 1 to 27,766 over 27,765 rows):
 # at least this share of its steps are +1, and none goes down or repeats.
 ROW_NUMBER_STEP_SHARE = 0.9
+# A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
+# names: counting up by 1 there is a row number from any start (gap's hr1420.csv counts from 2,020,311).
+BLANK_HEADER = "Unnamed: "
+# A number, yes/no or date column missing in at least this share of rows is dropped: the model would learn
+# the median it is filled with, and the few real values would read as anomalies (gap's hr1420.csv: 99.8%).
+MOSTLY_MISSING = 0.9
 MIN_FEATURES = 2  # one feature has nothing to compress: its only code is itself
 # Column names that usually hold a class label (compared lower-case); guess_label prefers them.
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis", "species", "cultivar", "outcome",
@@ -270,14 +276,24 @@ def printable(delimiter: str) -> str:
 
 def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
     """-> (role, reason). role: 'number' | 'bool' | 'datetime' | 'category' | 'metadata' | 'drop'."""
+    role, reason = value_role(series, limits)
+    missing = float(series.isna().mean())
+    if role in ("number", "bool", "datetime") and missing >= MOSTLY_MISSING:
+        return "drop", (f"{missing:.1%} of its values are missing (from {MOSTLY_MISSING:.0%} a column is left out: "
+                        "the model would learn the value they are filled with)")
+    return role, reason
+
+
+def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
+    """What a column's values make it, missing values aside (classify_column)."""
     present = series.dropna()
     if present.empty:
         return "drop", "every value is missing"
     if pd.api.types.is_bool_dtype(series):
         return "bool", ""
     if pd.api.types.is_numeric_dtype(series):
-        if is_row_number(present):
-            return "metadata", "a row number (counting up by 1 from 0 or 1): kept, not a feature"
+        if is_row_number(present, blank_header=str(series.name).startswith(BLANK_HEADER)):
+            return "metadata", f"a row number (counting up by 1 from {present.iloc[0]:,}): kept, not a feature"
         return "number", ""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime", ""
@@ -297,15 +313,16 @@ def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
                         "and colour, not used as a feature")
 
 
-def is_row_number(values: pd.Series) -> bool:
+def is_row_number(values: pd.Series, blank_header: bool = False) -> bool:
     """0, 1, 2, ... or 1, 2, 3, ... in order, perhaps with a few gaps (ROW_NUMBER_STEP_SHARE): an exported
-    index such as 'Unnamed: 0', not a measurement (a run of years such as 1990, 1991, ... starts elsewhere
-    and stays a feature)."""
+    index, not a measurement (a run of years such as 1990, 1991, ... starts elsewhere and stays a feature).
+    Under a blank header (BLANK_HEADER) the count may start anywhere."""
     if len(values) < MIN_ROWS_FOR_IDS or not pd.api.types.is_integer_dtype(values):
         return False
     v = values.to_numpy()
     steps = np.diff(v)
-    return bool(v[0] in (0, 1) and (steps >= 1).all() and (steps == 1).mean() >= ROW_NUMBER_STEP_SHARE)
+    return bool((blank_header or v[0] in (0, 1)) and (steps >= 1).all()
+                and (steps == 1).mean() >= ROW_NUMBER_STEP_SHARE)
 
 
 def looks_like_dates(text: pd.Series) -> bool:

@@ -106,10 +106,29 @@ def test_identifier_columns_are_never_features():
     gaps = np.delete(np.arange(1, 32), [7, 20])  # 1..31 with two rows dropped before the export
     exported = pd.DataFrame({"": gaps, "v": np.sin(gaps), "w": np.cos(gaps)})
     assert table_dataset(exported).preprocessor.columns == ["v", "w"]
+    blank = load_table(b"," + b"v,w\n" + b"".join(f"{2020311 + i},{np.sin(i):.4f},{i % 5}\n".encode() for i in range(30)))
+    assert blank.preprocessor.columns == ["v", "w"], "R's row names under a blank header count from anywhere"
+    assert "'Unnamed: 0': a row number (counting up by 1 from 2,020,311)" in report_text(blank)
+    named = pd.DataFrame({"id": 2020311 + np.arange(30), "v": np.sin(np.arange(30))})
+    assert table_dataset(named).preprocessor.columns == ["id", "v"], "a named count from elsewhere stays data"
     spaced = np.arange(1, 60, 2)  # counts by 2: a measurement, not a row number
     assert "n" in table_dataset(pd.DataFrame({"n": spaced, "v": np.sin(spaced)})).preprocessor.columns
     genotypes = pd.DataFrame({"apoe": ["3/4", "2/2", "3/3", "4/4"] * 6, "v": np.arange(24) * 0.5})
     assert table_dataset(genotypes).preprocessor.categorical[0].name == "apoe"  # '3/4' is not a date
+
+
+def test_a_mostly_missing_number_column_is_left_out():
+    """gap's hr1420.csv: 'colour' is missing in 99.8% of rows; filled with its median it taught the model
+    that value, and the few real values ranked as the top anomalies."""
+    n = 200
+    v = np.where(np.arange(n) % 50 == 0, 3.0, np.nan)  # 98% missing
+    kept = np.where(np.arange(n) % 2 == 0, np.arange(n) % 4, np.nan)  # 50% missing: still a feature
+    df = pd.DataFrame({"colour": v, "half": kept, "p": np.sin(np.arange(n)), "q": np.cos(np.arange(n)),
+                       "gene": np.where(np.arange(n) % 50 == 0, "BRCA", None)})
+    ds = table_dataset(df)
+    assert "colour" not in ds.preprocessor.columns and "half" in ds.preprocessor.columns
+    assert "'colour': 98.0% of its values are missing" in report_text(ds)
+    assert "gene" in ds.preprocessor.columns, "a mostly missing category keeps '(missing)' as a value"
 
 
 def test_a_text_column_of_distinct_values_names_the_rows():
