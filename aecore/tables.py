@@ -428,12 +428,18 @@ def plan_table(df: pd.DataFrame, label: str | None, features: list[str],
     return out
 
 
-def guess_label(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> str | None:
+def feature_columns(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """The columns whose values make them features (numbers, yes/no, dates, categories)."""
+    return [c for c in df.columns if classify_column(df[c], limits)[0] in FEATURE_ROLES]
+
+
+def guess_label(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS, features: list[str] | None = None) -> str | None:
     """The column most likely to be a class label, or None: a column named like one (label, class,
     species...) if it is categorical; else the categorical text column with the fewest categories
     (ties go to the later column: targets are often last). A measurement such as diamonds' numeric
-    'y' is never chosen: numbers count as categories only when they are whole and few."""
-    features = [c for c in df.columns if classify_column(df[c], limits)[0] in FEATURE_ROLES]
+    'y' is never chosen: numbers count as categories only when they are whole and few. `features`:
+    feature_columns(df), when already known."""
+    features = feature_columns(df, limits) if features is None else features
     # A label is never a feature: a column is a candidate only if another feature remains without it.
     candidates = [c for c in df.columns if is_categorical(df[c], limits) and set(features) - {c}]
     named = [c for c in candidates if str(c).strip().lower() in LABEL_NAMES]

@@ -18,7 +18,7 @@ from aecore.explore import explore
 from aecore.images import UPLOAD_SUFFIXES
 from aecore.limits import DEFAULT_LIMITS, Limits
 from aecore.samples import SAMPLES, bundle_path, load_sample
-from aecore.tables import TABLE_SUFFIXES, guess_label, plan_table, read_table
+from aecore.tables import TABLE_SUFFIXES, feature_columns, guess_label, plan_table, read_table
 
 from .pending import FEATURES_KEY, LABEL_KEY, NO_LABEL, table_choice
 from .state import PRETRAINED, PendingImages, PendingTable, Workspace, get_ws
@@ -110,7 +110,9 @@ def csv_source(ws: Workspace) -> None:
             else:
                 for key in (LABEL_KEY, FEATURES_KEY):  # a new table starts from its own guesses
                     st.session_state.pop(key, None)
-                ws.pending_table = PendingTable(df, name, report, digest, guess_label(df))
+                features = feature_columns(df)
+                guess = guess_label(df, features=features)
+                ws.pending_table = PendingTable(df, name, report, digest, guess, [c for c in features if c != guess])
     if ws.pending_table is not None:
         st.sidebar.caption(f"'{ws.pending_table.name}' is read: check its columns on the right, then press Train.")
 
@@ -226,7 +228,7 @@ def table_setup() -> None:
         c1.selectbox("Label / colour column", [NO_LABEL, *columns], key=LABEL_KEY,
                      index=0 if guess is None else columns.index(guess) + 1,
                      help="Kept for colour, hover and AUROC; never a feature.")
-        c2.multiselect("Feature columns", columns, default=[c for c in columns if c != guess], key=FEATURES_KEY,
+        c2.multiselect("Feature columns", columns, default=p.feature_guess, key=FEATURES_KEY,
                        help="Numbers, dates and categories are encoded; long text (names, ids) stays metadata.")
         label, features = table_choice(p)
         plans = plan_table(p.df, label, features)

@@ -20,7 +20,7 @@ def table_choice(p: PendingTable) -> tuple[str | None, list[str]]:
     label = None if label == NO_LABEL or label not in p.df.columns else label
     features = st.session_state.get(FEATURES_KEY)
     if features is None:
-        features = [c for c in p.df.columns if c != label]
+        features = [c for c in p.feature_guess if c != label]
     return label, [c for c in features if c in p.df.columns]
 
 

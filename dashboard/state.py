@@ -40,6 +40,7 @@ class PendingTable:
     report: list[str]
     digest: str
     label_guess: str | None = None
+    feature_guess: list[str] = field(default_factory=list)  # the features beside label_guess, by their values
 
 
 @dataclass

@@ -42,6 +42,14 @@ def assert_unchanged(at, before: tuple) -> None:
     assert map_key(w) in at.session_state, "the old map is gone"
 
 
+def test_the_feature_chooser_offers_what_the_column_table_uses(app):
+    """An id column is not offered as a chosen feature that the table beside it says is not one."""
+    upload_csv(app, make_csv(60, id_column=True), name="ids.csv")
+    assert by_label(app.multiselect, "Feature columns").value == ["sepal", "petal", "stem", "leaf"]
+    plan = next(d.value for d in app.dataframe if "becomes" in d.value.columns).set_index("column")
+    assert plan.loc["sample_id", "becomes"] == "kept, not a feature"
+
+
 def test_csv_upload_choose_columns_and_train(app):
     fast_training(app)
     before = ws(app).version

@@ -106,7 +106,8 @@ def test_identifier_columns_are_never_features():
     gaps = np.delete(np.arange(1, 32), [7, 20])  # 1..31 with two rows dropped before the export
     exported = pd.DataFrame({"": gaps, "v": np.sin(gaps), "w": np.cos(gaps)})
     assert table_dataset(exported).preprocessor.columns == ["v", "w"]
-    blank = load_table(b"," + b"v,w\n" + b"".join(f"{2020311 + i},{np.sin(i):.4f},{i % 5}\n".encode() for i in range(30)))
+    rows = b"".join(f"{2020311 + i},{np.sin(i):.4f},{i % 5}\n".encode() for i in range(30))
+    blank = load_table(b",v,w\n" + rows)
     assert blank.preprocessor.columns == ["v", "w"], "R's row names under a blank header count from anywhere"
     assert "'Unnamed: 0': a row number (counting up by 1 from 2,020,311)" in report_text(blank)
     named = pd.DataFrame({"id": 2020311 + np.arange(30), "v": np.sin(np.arange(30))})
