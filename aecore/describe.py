@@ -14,10 +14,11 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
                       raw: pd.Series | None = None) -> pd.DataFrame:
     """One row: feature | original | reconstructed | error, worst first.
 
-    original is the row's own value as the file has it when `raw` (its row of Dataset.meta) is given, so a
-    missing value reads "(missing)", not the median the model was given for it; otherwise it is decoded
-    from x. error is in standardised units: the squared difference for a number (1.0 = one standard
-    deviation squared), and the squared distance between one-hot blocks for a category (0 when it matches)."""
+    original is the row's own value as the file has it when `raw` (its row of Dataset.meta) is given, so
+    a missing number reads "(missing)", not the median the model was given for it, and has no error (NaN,
+    listed last); otherwise it is decoded from x. error is in standardised units: the squared difference
+    for a number (1.0 = one standard deviation squared), and the squared distance between one-hot blocks
+    for a category (0 when it matches)."""
     x, x_hat = np.asarray(x, dtype=np.float64).ravel(), np.asarray(x_hat, dtype=np.float64).ravel()
     orig = pre.inverse_transform(x[None]).iloc[0]
     rec = pre.inverse_transform(x_hat[None]).iloc[0]
@@ -33,9 +34,13 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
             return fmt(rec[col.name].round("D"))
         return fmt(rec[col.name])
 
+    def missing(name: str) -> bool:
+        return raw is not None and name in raw.index and bool(pd.isna(raw[name]))
+
     rows = []
     for j, col in enumerate(pre.numeric):
-        rows.append((col.name, original(col.name), reconstructed(col), float((x[j] - x_hat[j]) ** 2)))
+        error = np.nan if missing(col.name) else float((x[j] - x_hat[j]) ** 2)
+        rows.append((col.name, original(col.name), reconstructed(col), error))
     j = len(pre.numeric)
     for col in pre.categorical:
         k = len(col.categories)
@@ -43,7 +48,7 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
         rows.append((col.name, original(col.name), f"{rec[col.name]} (p={rec[col.name + ' (p)']:.2f})", err))
         j += k
     df = pd.DataFrame(rows, columns=["feature", "original", "reconstructed", "error"])
-    return df.sort_values("error", ascending=False, kind="stable").reset_index(drop=True)
+    return df.sort_values("error", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def is_a_day(value) -> bool:

@@ -103,7 +103,9 @@ def project_map(Z, method: str = "umap", n_neighbors: int = 15, min_dist: float 
     n = len(Z)
     if Z.shape[1] <= MAP_DIMS:
         xy = Z.copy() if Z.shape[1] == 2 else np.column_stack([Z[:, 0], np.zeros(n, np.float32)])
-        return MapResult(xy, "latent", f"The {Z.shape[1]}-D codes of all {n:,} rows, drawn as they are.", n, 0, 0)
+        where = "the map itself" if Z.shape[1] == 2 else "the map's x axis"
+        return MapResult(xy, "latent", f"The {Z.shape[1]}-D codes of all {n:,} rows are {where} (no projection).",
+                         n, 0, 0)
     if method == "pca":
         return _pca_result(Z, f"PCA of all {n:,} rows.")
     timings = {}

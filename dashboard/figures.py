@@ -318,21 +318,48 @@ def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
     return fig
 
 
+LOG_SPREAD = 100     # an error histogram goes to log bins when its largest error is this many medians
+FLOOR_SPAN = 1e4     # the compression chart shows errors down to this many times below its largest
 HISTOGRAM_BINS = 60
 
 
 def error_histogram(errors: np.ndarray, cut: float, height: int = 260) -> go.Figure:
-    """Counted on the server: the page gets 60 bars, not every row's error (10 MB at a million rows)."""
+    """Counted on the server: the page gets 60 bars, not every row's error (10 MB at a million rows). When
+    the largest errors are LOG_SPREAD times the median or more, the bars are log10(error), labelled in
+    errors: on a linear scale every row but a few outliers fell in the first bar (gap's hr1420.csv: 0 to 156)."""
     errors = np.asarray(errors, dtype=np.float64)
     errors = errors[np.isfinite(errors)]
-    counts, edges = np.histogram(errors, bins=HISTOGRAM_BINS) if errors.size else (np.zeros(0), np.zeros(1))
+    positive = errors[errors > 0]
+    xaxis = dict(title="reconstruction error (MSE)")
+    if positive.size > 1 and positive.max() >= LOG_SPREAD * np.median(positive):
+        smallest = positive.min()  # a 0 counts in the first bar
+        counts, edges = np.histogram(np.log10(np.maximum(errors, smallest)), bins=HISTOGRAM_BINS)
+        spans = 10 ** np.column_stack([edges[:-1], edges[1:]])
+        cut_at = np.log10(max(cut, smallest))
+        values, text = log_ticks(10 ** edges[0], 10 ** edges[-1])
+        xaxis = dict(title="reconstruction error (MSE, log scale)", tickvals=np.log10(values), ticktext=text)
+    else:
+        counts, edges = np.histogram(errors, bins=HISTOGRAM_BINS) if errors.size else (np.zeros(0), np.zeros(1))
+        spans, cut_at = np.column_stack([edges[:-1], edges[1:]]), cut
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), marker_color=PALETTE[0],
-                           name="rows", hovertemplate="%{y:,} rows near %{x:.4g}<extra></extra>"))
-    fig.add_vline(x=cut, line_color="#d62728", line_dash="dash",
+                           name="rows", customdata=spans,
+                           hovertemplate="%{y:,} rows, error %{customdata[0]:.3g} to %{customdata[1]:.3g}"
+                                         "<extra></extra>"))
+    fig.add_vline(x=cut_at, line_color="#d62728", line_dash="dash",
                   annotation_text="threshold", annotation_position="top right")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), xaxis_title="reconstruction error (MSE)",
-                      yaxis_title="rows", bargap=0.02)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), xaxis=xaxis, yaxis_title="rows", bargap=0.02)
     return fig
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks for a log axis from lo to hi, each labelled with its whole value (Plotly's own labels its minor
+    ticks '2' and '5', which read as values): 1, 2, 3, 5, 7 per decade within one decade, 1, 2, 5 within
+    two, else 10^k."""
+    first, last = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+    span = np.log10(hi / lo)
+    steps = (1, 2, 3, 5, 7) if span <= 1 else (1, 2, 5) if span <= 2 else (1,)
+    values = [m * 10.0 ** k for k in range(first, last + 1) for m in steps if lo <= m * 10.0 ** k <= hi]
+    return values, [f"{v:g}" for v in values]
 
 
 def compression_figure(points: list, current: tuple[int, float] | None, pca_curve: list[tuple[int, float]],
@@ -348,10 +375,18 @@ def compression_figure(points: list, current: tuple[int, float] | None, pca_curv
     if current is not None:
         fig.add_scatter(x=[current[0]], y=[current[1]], mode="markers", name="this model",
                         marker=dict(symbol="star", size=16, color=HIGHLIGHT_COLOUR))
+    # Down to FLOOR_SPAN below the largest error: PCA reaches ~0 (1e-11) once the latent size covers every
+    # feature, which stretched the axis over 12 decades; a curve below the floor leaves the chart.
+    errors = [e for t in fig.data for e in t.y if e is not None and e > 0]
+    yaxis = dict(title="test MSE", type="log")
+    if errors:
+        hi = max(errors) * 1.3
+        lo = max(min(errors) / 1.3, hi / FLOOR_SPAN)
+        values, text = log_ticks(lo, hi)
+        yaxis.update(range=[np.log10(lo), np.log10(hi)], tickvals=values, ticktext=text)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis=dict(title="latent size", type="log", tickvals=[k for k, _ in pca_curve]),
-                      yaxis=dict(title="test MSE", type="log", dtick="D2"),
-                      legend=dict(orientation="h", y=1.15, x=1, xanchor="right"))
+                      yaxis=yaxis, legend=dict(orientation="h", y=1.15, x=1, xanchor="right"))
     return fig
 
 

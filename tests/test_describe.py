@@ -44,6 +44,7 @@ def test_the_original_is_the_row_as_the_file_has_it():
         assert shown["spent"][0] == f"{df['spent'][row]:,.0f}"
     missing = compare_table_row(data.preprocessor, data.X[1], data.X[1], data.meta.iloc[1])
     assert missing.set_index("feature").loc["iq", "original"] == "(missing)"
+    assert missing["feature"].iloc[-1] == "iq" and np.isnan(missing["error"].iloc[-1]), "no error against the fill"
     no_raw = compare_table_row(data.preprocessor, data.X[1], data.X[1])
     assert no_raw.set_index("feature").loc["iq", "original"] == fmt(np.median([103.0, 90.0, 120.0, 101.0]))
 

@@ -22,7 +22,7 @@ def test_explore_computes_everything(fitted, table_X):
     assert ex.projection == "latent"  # 2-D codes are their own map
     assert np.array_equal(ex.xy, ex.codes)
     assert set(ex.timings) == {"encode", "errors", "project", "inverse"}
-    assert ex.map_note == "The 2-D codes of all 120 rows, drawn as they are."
+    assert ex.map_note == "The 2-D codes of all 120 rows are the map itself (no projection)."
     code, distance = ex.inverse.decode_point(*ex.xy[7])
     assert np.array_equal(code, ex.codes[7]) and distance == 0.0
 

@@ -19,9 +19,11 @@ from dashboard.figures import (
     OTHER_COLOUR,
     PALETTE,
     colouring,
+    compression_figure,
     drawn_rows,
     error_histogram,
     grid_nodes,
+    log_ticks,
     map_figure,
     with_highlight,
 )
@@ -174,6 +176,37 @@ def test_the_error_histogram_sends_bars_not_rows():
     assert len(bar.x) == len(bar.y) == HISTOGRAM_BINS and int(np.sum(bar.y)) == len(errors)
     assert len(fig.to_json()) < 20_000  # a few KB at any row count
     assert len(error_histogram(np.array([]), cut=0.0).data[0].y) == 0
+
+
+def test_an_error_histogram_with_outliers_goes_to_log_bins():
+    """gap's hr1420.csv: errors from 0 to 156 around a median of 0.01: on a linear axis every row but a few
+    fell in the first of 60 bars."""
+    rng = np.random.default_rng(0)
+    errors = np.concatenate([rng.gamma(2.0, 0.005, 10_000), [0.0, 3.0, 50.0, 156.0]])
+    fig = error_histogram(errors, cut=0.05)
+    bar = fig.data[0]
+    assert int(np.sum(bar.y)) == len(errors) and max(bar.y) < 0.2 * len(errors), "the rows spread over the bars"
+    assert "log scale" in fig.layout.xaxis.title.text and "100" in fig.layout.xaxis.ticktext
+    assert fig.layout.shapes[0].x0 == pytest.approx(np.log10(0.05))
+    assert bar.customdata[-1][1] == pytest.approx(156.0), "hover reads errors, not their logarithm"
+    plain = error_histogram(rng.gamma(2.0, 0.01, 1_000), cut=0.05)
+    assert plain.layout.xaxis.title.text == "reconstruction error (MSE)"
+
+
+def test_log_ticks_label_whole_values():
+    assert log_ticks(0.003, 0.2)[1] == ["0.005", "0.01", "0.02", "0.05", "0.1", "0.2"]
+    assert log_ticks(1e-5, 0.13)[1] == ["1e-05", "0.0001", "0.001", "0.01", "0.1"]
+
+
+def test_the_compression_chart_keeps_four_decades_and_whole_labels():
+    """Ecdat's Schooling: PCA is exact (1e-11) once the latent size covers every feature, which stretched
+    the axis over 12 decades with labels '2' and '5' between them."""
+    pca = [(1, 0.8), (2, 0.5), (4, 0.2), (8, 0.05), (16, 0.004), (32, 1e-11)]
+    fig = compression_figure([], (8, 0.03), pca)
+    lo, hi = fig.layout.yaxis.range
+    assert hi - lo == pytest.approx(4.0) and 10 ** hi == pytest.approx(0.8 * 1.3)
+    assert all(t not in ("2", "5") for t in fig.layout.yaxis.ticktext)
+    assert list(fig.layout.yaxis.ticktext) == ["0.001", "0.01", "0.1", "1"]
 
 
 def test_decode_grid_leaves_clicks_on_points_to_the_points():

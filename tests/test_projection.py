@@ -253,7 +253,8 @@ def test_without_duplicates_the_sentence_says_all_rows():
     result = project_map(Z, "umap", random_state=0)
     assert result.description == "UMAP on all 120 rows." and result.backend == "umap-learn"
     assert project_map(Z, "pca").description == "PCA of all 120 rows."
-    assert project_map(Z[:, :2], "umap").description == "The 2-D codes of all 120 rows, drawn as they are."
+    own = "The 2-D codes of all 120 rows are the map itself (no projection)."
+    assert project_map(Z[:, :2], "umap").description == own
     with pytest.raises(ConfigError, match="sample_limit must be at least 16"):
         project_map(Z, "umap", sample_limit=5)
 
