@@ -112,7 +112,9 @@ def csv_source(ws: Workspace) -> None:
                     st.session_state.pop(key, None)
                 features = feature_columns(df)
                 guess = guess_label(df, features=features)
-                ws.pending_table = PendingTable(df, name, report, digest, guess, [c for c in features if c != guess])
+                # None usable: every column offered, so Train says why each cannot be a feature.
+                offered = [c for c in features or df.columns if c != guess]
+                ws.pending_table = PendingTable(df, name, report, digest, guess, offered)
     if ws.pending_table is not None:
         st.sidebar.caption(f"'{ws.pending_table.name}' is read: check its columns on the right, then press Train.")
 
