@@ -111,15 +111,23 @@ def test_a_double_click_resets_the_zoom_and_keeps_the_chart(page):
     row = page.evaluate(POINT_JS, 1)[2]
     click_until(page, lambda: page.evaluate(POINT_JS, 1)[:2], page.get_by_text(f"Row {row} · label 0"))
     wait_idle(page)
-    shown = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range.join(' ')"
+    shown = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range"
     first = page.evaluate(shown)
+    same = f"(a) => {{ const r = ({shown})(); return Math.abs(r[0] - a[0]) + Math.abs(r[1] - a[1]) < 1e-6; }}"
     centre = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot'); gd.__kept = true;
       const L = gd._fullLayout, b = gd.getBoundingClientRect(), r = L.xaxis.range, h = (r[1] - r[0]) / 4;
       Plotly.relayout(gd, {'xaxis.range': [r[0] + h, r[1] - h]});
       return [b.x + L.xaxis._offset + L.xaxis._length / 2, b.y + L.yaxis._offset + L.yaxis._length / 2]; }""")
-    page.wait_for_function(f"(first) => ({shown})() !== first", arg=first)
-    page.mouse.dblclick(*centre)
-    page.wait_for_function(f"(first) => ({shown})() === first", arg=first)
+    page.wait_for_function(f"(first) => !({same})(first)", arg=first)
+    for _ in range(3):  # a page starved of CPU (the server compiling at start-up) can take two clicks apart
+        page.mouse.dblclick(*centre)
+        try:
+            page.wait_for_function(same, arg=first, timeout=5_000)
+            break
+        except Exception:
+            page.wait_for_timeout(500)
+    else:
+        raise AssertionError(f"the double-click did not reset the view {first}: {page.evaluate(shown)}")
     page.wait_for_timeout(1_000)
     wait_idle(page)
     assert page.evaluate("() => document.querySelector('.js-plotly-plot').__kept === true"), "the chart was re-created"
