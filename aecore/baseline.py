@@ -72,7 +72,7 @@ class PcaComparison:
                     f"there are no more rows than latent dimensions, so there is nothing to compare. Bring more rows")
         verdict = "better than" if self.beats_pca else "no better than"
         return (f"Reconstruction error {self.ae_mse:.4g} vs PCA-{k} {self.pca_mse:.4g} "
-                f"({self.ratio:.2f}×, {verdict} PCA) {where}")
+                f"({ratio_text(self.ratio)}, {verdict} PCA) {where}")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -106,3 +106,9 @@ def compare_with_pca(model, X) -> PcaComparison:
     elif pca <= EXACT_SHARE * variance:
         exact = "rows"      # PCA of m training rows spans them all with m - 1 components
     return PcaComparison(ae, pca, int(len(rows)), held_out, k, exact)
+
+
+def ratio_text(ratio: float) -> str:
+    """An error ratio to PCA's as a person reads it: two decimals, or two significant digits below 0.01
+    (a model 1,000 times better than PCA read "0.00×")."""
+    return f"{ratio:.2f}×" if ratio >= 0.01 else f"{ratio:.2g}×"

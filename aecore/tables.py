@@ -423,8 +423,12 @@ def plan_table(df: pd.DataFrame, label: str | None, features: list[str],
     for name in df.columns:
         if name == label:
             out.append(ColumnPlan(name, "label", "colour, hover and AUROC; never a feature"))
-        else:
-            out.append(by_name.get(name, ColumnPlan(name, "metadata", "not chosen as a feature")))
+        elif name in by_name:
+            out.append(by_name[name])
+        else:  # not chosen: the reason its values give when they are no feature (a row number, names)
+            role, reason = classify_column(df[name], limits)
+            why = reason if role not in FEATURE_ROLES and reason else "not chosen as a feature"
+            out.append(ColumnPlan(name, "drop" if role == "drop" else "metadata", why))
     return out
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.anomaly import anomaly_mask, auroc
+from aecore.baseline import ratio_text
 from aecore.compare import map_trustworthiness, neighbour_agreement
 from aecore.dataset import category_values
 
@@ -66,7 +67,7 @@ def metrics(ws: Workspace, chosen: list[int], anomalous: list[str]) -> pd.DataFr
         c, ex = e.comparison, e.exploration
         row = {"model": e.name, "latent": e.model.config_.latent_dim,
                "test error": c.ae_mse if c else np.nan, "PCA at its latent size": c.pca_mse if c else np.nan,
-               "vs PCA": f"{c.ratio:.2f}×" if c and c.ratio is not None else ("exact" if c else ""),
+               "vs PCA": ratio_text(c.ratio) if c and c.ratio is not None else ("exact" if c else ""),
                "training s": round(e.model.result_.seconds, 1),
                "map trustworthiness": derived(e, "trust", lambda ex=ex: map_trustworthiness(ex.codes, ex.xy))}
         if mask is not None:

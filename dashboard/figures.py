@@ -152,6 +152,16 @@ def scale_span(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+COLOURBAR_CHARS = 12  # a colour bar's title, cut beyond this (longer ran off the plot: "reconstruction err")
+
+
+def short(name: str) -> str:
+    """A column's name as a colour bar's title."""
+    if name == ERROR_COLUMN:
+        return "error"
+    return name if len(name) <= COLOURBAR_CHARS else name[: COLOURBAR_CHARS - 1] + "…"
+
+
 def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, hover_label) -> list[go.Scattergl]:
     """One trace on a colour scale over the rows `ids` (missing values grey); the scale spans every row."""
     lo, hi = scale_span(c.values)
@@ -164,7 +174,7 @@ def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, h
         text=None if hover_label is None else hover_label[finite], selected=sel, unselected=unsel, showlegend=False,
         marker=dict(size=size, opacity=0.8, color=values[finite].astype(np.float32), colorscale="Viridis",
                     cmin=float(lo), cmax=float(hi), showscale=True,
-                    colorbar=dict(title=dict(text=f"{colour_by[:18]}<br><sub>1st–99th pct</sub>"), thickness=12)),
+                    colorbar=dict(title=dict(text=f"{short(colour_by)}<br><sub>1st–99th pct</sub>"), thickness=12)),
         hovertemplate=template + f"<br>{colour_by}: %{{marker.color:.4g}}<extra></extra>")]
     if not finite.all():
         traces.append(go.Scattergl(

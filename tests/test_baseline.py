@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from aecore import Autoencoder
-from aecore.baseline import PcaComparison, compare_with_pca, pca_errors, pca_test_mse
+from aecore.baseline import PcaComparison, compare_with_pca, pca_errors, pca_test_mse, ratio_text
 
 
 def test_pca_mse_exact_for_low_rank_data():
@@ -71,3 +71,10 @@ def test_pca_errors_is_a_curve_from_one_fit():
     for k, err in zip([1, 3, 5, 10], curve, strict=True):
         assert err == pytest.approx(pca_test_mse(X[:60], X[60:], k), rel=1e-4, abs=1e-9)
     assert curve == sorted(curve, reverse=True) and curve[-1] < 1e-8
+
+
+@pytest.mark.parametrize("ratio, text", [(0.41, "0.41×"), (1.0, "1.00×"), (0.0098, "0.0098×"),
+                                         (0.00098467, "0.00098×")])
+def test_a_ratio_to_pca_never_reads_zero(ratio, text):
+    """lme4's VerbAgg: 2.053e-05 against PCA's 0.02085 read '0.00×, better than PCA'."""
+    assert ratio_text(ratio) == text

@@ -193,6 +193,13 @@ def test_an_error_histogram_with_outliers_goes_to_log_bins():
     assert plain.layout.xaxis.title.text == "reconstruction error (MSE)"
 
 
+def test_a_colour_bar_title_fits():
+    from dashboard.figures import COLOURBAR_CHARS, short
+
+    assert short(ERROR_COLUMN) == "error" and short("age") == "age"
+    assert short("a very long column name") == "a very long…" and len(short("x" * 40)) == COLOURBAR_CHARS
+
+
 def test_log_ticks_label_whole_values():
     assert log_ticks(0.003, 0.2)[1] == ["0.005", "0.01", "0.02", "0.05", "0.1", "0.2"]
     assert log_ticks(1e-5, 0.13)[1] == ["1e-05", "0.0001", "0.001", "0.01", "0.1"]

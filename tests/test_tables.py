@@ -360,6 +360,14 @@ def test_plan_table_says_what_every_column_becomes():
     assert plans["name"].role == "metadata" and plans["carat"].role == "number" and plans["carat"].used
 
 
+def test_a_column_left_out_of_the_features_says_why_its_values_are_no_feature():
+    """The chooser leaves a row number out by default: the plan says why, not only 'not chosen'."""
+    df = pd.DataFrame({"Unnamed: 0": np.arange(1, 41), "v": np.sin(np.arange(40)), "w": np.cos(np.arange(40))})
+    plans = {p.name: p for p in plan_table(df, None, ["w"])}
+    assert plans["Unnamed: 0"].role == "metadata" and plans["Unnamed: 0"].note.startswith("a row number")
+    assert plans["v"].note == "not chosen as a feature"
+
+
 def test_a_table_with_no_usable_column_says_why_for_each():
     df = pd.DataFrame({"a": [1.5] * 10, "b": [None] * 10, "c": ["x"] * 10})
     with pytest.raises(DataError) as info:

@@ -77,5 +77,7 @@ def table_response(ws: Workspace, tr, o: DimensionOrder) -> None:
         st.markdown("**Which dimension moves which feature** (range of the decoded feature over the traversal, "
                     "in standard deviations)")
         heat = go.Figure(go.Heatmap(z=sens.to_numpy(), x=list(sens.columns), y=list(sens.index), colorscale="Blues"))
-        heat.update_layout(height=60 + 24 * len(sens), margin=dict(l=10, r=10, t=10, b=10))
+        # room for the feature names under the rows (one row when the code has one dimension)
+        heat.update_layout(height=120 + 24 * len(sens), margin=dict(l=10, r=10, t=10, b=10),
+                           xaxis=dict(automargin=True), yaxis=dict(automargin=True))
         st.plotly_chart(heat, key="traverse_heat", config={"displayModeBar": False})
