@@ -23,11 +23,13 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
     orig = pre.inverse_transform(x[None]).iloc[0]
     rec = pre.inverse_transform(x_hat[None]).iloc[0]
 
+    file_row = raw if raw is not None else pd.Series(dtype=object)
+
     def original(name: str) -> str:
-        return fmt(raw[name] if raw is not None and name in raw.index else orig[name])
+        return fmt(file_row[name] if name in file_row.index else orig[name])
 
     def reconstructed(col) -> str:
-        own = raw[col.name] if raw is not None and col.name in raw.index else None
+        own = file_row.get(col.name)
         if col.kind == "bool" and own is not None:
             return spelled_like(bool(rec[col.name]), own)
         if col.kind == "datetime" and is_a_day(own):  # a column of days: the decoded day, not a time of it
@@ -35,7 +37,7 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
         return fmt(rec[col.name])
 
     def missing(name: str) -> bool:
-        return raw is not None and name in raw.index and bool(pd.isna(raw[name]))
+        return name in file_row.index and is_missing(file_row[name])
 
     rows = []
     for j, col in enumerate(pre.numeric):
@@ -51,9 +53,14 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
     return df.sort_values("error", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
 
+def is_missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA (a scalar)."""
+    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
+
+
 def is_a_day(value) -> bool:
     """A date without a time of day ("2005-10-20", midnight)."""
-    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+    if is_missing(value):
         return False
     ts = pd.to_datetime(value, errors="coerce", utc=True, format="mixed")
     return not pd.isna(ts) and ts == ts.normalize()
@@ -73,7 +80,7 @@ def spelled_like(value: bool, like) -> str:
 def fmt(value) -> str:
     """A value as a person reads it: numbers to 4 significant digits, whole numbers with separators from
     WHOLE_FROM up; a date without a midnight time, a time to the minute; a missing value as "(missing)"."""
-    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+    if is_missing(value):
         return MISSING
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))

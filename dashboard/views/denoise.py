@@ -37,7 +37,7 @@ def render(ws: Workspace, row: int) -> None:
     else:
         pre = ds.preprocessor
         frames = [pre.inverse_transform(a) for a in (one.clean, one.noisy, one.denoised)]
-        names = [c.name for c in pre.numeric] + [c.name for c in pre.categorical]
+        names = pre.columns
         st.dataframe(pd.DataFrame({"feature": names,
                                    "clean": [fmt(frames[0][n].iloc[0]) for n in names],
                                    "noisy": [fmt(frames[1][n].iloc[0]) for n in names],
