@@ -21,6 +21,28 @@ class NumericColumn:
     std: float
     fill: float  # replaces missing, unparsable and infinite values (the training median)
     kind: str = "number"  # "number" | "bool" | "datetime" (seconds since 1970, UTC)
+    missing_code: float | None = None  # a value that stands for "missing" in this column (-999, say)
+
+    def missing(self, values: np.ndarray) -> np.ndarray:
+        """Which of the column's values (numeric_values) the fill replaces: NaN (missing or unparsable),
+        infinite, or the missing-value code."""
+        bad = ~np.isfinite(values)
+        return bad | (values == self.missing_code) if self.missing_code is not None else bad
+
+    def values(self, series: pd.Series) -> np.ndarray:
+        """The column as float64, every missing value replaced by the fill."""
+        values = numeric_values(series, self.kind)
+        values[self.missing(values)] = self.fill
+        return values
+
+    def is_missing_code(self, value) -> bool:
+        """A raw value (a number, or text holding one) equal to the missing-value code."""
+        if self.missing_code is None or isinstance(value, (bool, np.bool_)):
+            return False
+        try:
+            return float(value) == self.missing_code
+        except (TypeError, ValueError):
+            return False
 
 
 @dataclass
@@ -67,14 +89,13 @@ class TablePreprocessor:
         return [c.name for c in self.numeric] + [c.name for c in self.categorical]
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
-        """Encode raw rows holding the source columns. Missing, unparsable or infinite numbers take
-        the column's fill value; a category not seen in training encodes as an all-zero block."""
+        """Encode raw rows holding the source columns. Missing, unparsable or infinite numbers (and a
+        column's missing-value code) take the column's fill value; a category not seen in training
+        encodes as an all-zero block."""
         n = len(df)
         out = np.zeros((n, self.n_features), dtype=np.float32)
         for j, col in enumerate(self.numeric):
-            values = numeric_values(df[col.name], col.kind)
-            values[~np.isfinite(values)] = col.fill
-            out[:, j] = (values - col.mean) / col.std
+            out[:, j] = (col.values(df[col.name]) - col.mean) / col.std
         j = len(self.numeric)
         for col in self.categorical:
             values = category_values(df[col.name])

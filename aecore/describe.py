@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dataset import MISSING, Dataset, TablePreprocessor, category_values
+from .dataset import MISSING, Dataset, NumericColumn, TablePreprocessor, category_values
 
 WHOLE_FROM = 10_000  # numbers this large read as whole numbers with separators (1,900,497, not 1.9e+06)
 
@@ -15,18 +15,25 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
     """One row: feature | original | reconstructed | error, worst first.
 
     original is the row's own value as the file has it when `raw` (its row of Dataset.meta) is given, so
-    a missing number reads "(missing)", not the median the model was given for it, and has no error (NaN,
-    listed last); otherwise it is decoded from x. error is in standardised units: the squared difference
-    for a number (1.0 = one standard deviation squared), and the squared distance between one-hot blocks
-    for a category (0 when it matches)."""
+    a missing number reads "(missing)" ("(missing: -999)" for its column's missing-value code), not the
+    median the model was given for it, and has no error (NaN, listed last); otherwise it is decoded from
+    x. error is in standardised units: the squared difference for a number (1.0 = one standard deviation
+    squared), and the squared distance between one-hot blocks for a category (0 when it matches)."""
     x, x_hat = np.asarray(x, dtype=np.float64).ravel(), np.asarray(x_hat, dtype=np.float64).ravel()
     orig = pre.inverse_transform(x[None]).iloc[0]
     rec = pre.inverse_transform(x_hat[None]).iloc[0]
 
     file_row = raw if raw is not None else pd.Series(dtype=object)
 
-    def original(name: str) -> str:
-        return fmt(file_row[name] if name in file_row.index else orig[name])
+    def original(col) -> str:
+        if col.name not in file_row.index:
+            return fmt(orig[col.name])
+        own = file_row[col.name]
+        return f"{MISSING[:-1]}: {fmt(own)})" if coded(col) else fmt(own)
+
+    def coded(col) -> bool:
+        """The row holds its column's missing-value code (-999, say): missing, shown as the file has it."""
+        return isinstance(col, NumericColumn) and col.name in file_row.index and col.is_missing_code(file_row[col.name])
 
     def reconstructed(col) -> str:
         own = file_row.get(col.name)
@@ -36,18 +43,18 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
             return fmt(rec[col.name].round("D"))
         return fmt(rec[col.name])
 
-    def missing(name: str) -> bool:
-        return name in file_row.index and is_missing(file_row[name])
+    def missing(col) -> bool:
+        return col.name in file_row.index and (is_missing(file_row[col.name]) or coded(col))
 
     rows = []
     for j, col in enumerate(pre.numeric):
-        error = np.nan if missing(col.name) else float((x[j] - x_hat[j]) ** 2)
-        rows.append((col.name, original(col.name), reconstructed(col), error))
+        error = np.nan if missing(col) else float((x[j] - x_hat[j]) ** 2)
+        rows.append((col.name, original(col), reconstructed(col), error))
     j = len(pre.numeric)
     for col in pre.categorical:
         k = len(col.categories)
         err = float(((x[j : j + k] - x_hat[j : j + k]) ** 2).sum())
-        rows.append((col.name, original(col.name), f"{rec[col.name]} (p={rec[col.name + ' (p)']:.2f})", err))
+        rows.append((col.name, original(col), f"{rec[col.name]} (p={rec[col.name + ' (p)']:.2f})", err))
         j += k
     df = pd.DataFrame(rows, columns=["feature", "original", "reconstructed", "error"])
     return df.sort_values("error", ascending=False, kind="stable", na_position="last").reset_index(drop=True)

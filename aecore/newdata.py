@@ -107,7 +107,7 @@ def fill_lines(pre: TablePreprocessor, df: pd.DataFrame) -> list[str]:
     """One line per numeric column with values that are missing or not numbers: they take the training median."""
     lines = []
     for col in pre.numeric:
-        bad = int((~np.isfinite(numeric_values(df[col.name], col.kind))).sum())
+        bad = int(col.missing(numeric_values(df[col.name], col.kind)).sum())
         if bad:
             lines.append(f"'{col.name}': {bad:,} missing or unreadable value(s) set to the training median "
                          f"{col.fill:g}.")

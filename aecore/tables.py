@@ -2,9 +2,10 @@
 
 Rules, in order, for every column but the label:
   all missing -> dropped; numbers (or text that is >= 95% numbers) -> standardised, missing and
-  unparsable values imputed with the median; true/false -> 0/1; dates -> seconds, standardised;
-  text with <= max_categories distinct values -> one-hot; other text (names, ids) -> metadata only;
-  a column with one value after imputation -> dropped (it carries no information)."""
+  unparsable values (and a missing-value code such as -999, see MISSING_CODES) imputed with the median;
+  true/false -> 0/1; dates -> seconds, standardised; text with <= max_categories distinct values ->
+  one-hot; other text (names, ids), row numbers and whole numbers named as ids (ID_WORDS) -> metadata
+  only; a column with one value after imputation -> dropped (it carries no information)."""
 from __future__ import annotations
 
 import codecs
@@ -52,9 +53,22 @@ ROW_NUMBER_STEP_SHARE = 0.9
 # A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
 # names: counting up by 1 there is a row number from any start (gap's hr1420.csv counts from 2,020,311).
 BLANK_HEADER = "Unnamed: "
+# A column of whole numbers named as an identifier (a word of its name, compared lower-case: "id",
+# "PatientID", "user_id") numbers things, it does not measure them: a subject id repeated over the rows of
+# long data (lme4's VerbAgg: 'id'), a firm's code (Ecdat's PatentsHGH: 'cusip'). Kept, not a feature.
+ID_WORDS = frozenset({"id", "ids", "uid", "uuid", "guid", "cusip", "isin"})
+NAME_WORDS = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")  # "userIDs" -> user, IDs
 # A number, yes/no or date column missing in at least this share of rows is dropped: the model would learn
 # the median it is filled with, and the few real values would read as anomalies (gap's hr1420.csv: 99.8%).
 MOSTLY_MISSING = 0.9
+# Values that files use for "missing" in a number column (surveys, registries, older statistics packages).
+# One counts as missing where it stands apart from the column's other values: a negative code in a column
+# otherwise never below 0 (Ecdat's PatentsHGH: 'ardsic' is 1 to 21, and -999 in 50 rows), a positive one in
+# at least 2 rows and at least MISSING_CODE_GAP times the largest other value (HistData's Quarrels: 999 in
+# 'prevConflictYrs', otherwise 0 to 139). Filled like any missing value; learned as a number, -999 would
+# stretch the column's scale and make those rows the top anomalies.
+MISSING_CODES = (-99999.0, -9999.0, -999.0, -99.0, -9.0, 99.0, 999.0, 9999.0, 99999.0)
+MISSING_CODE_GAP = 4.0
 MIN_FEATURES = 2  # one feature has nothing to compress: its only code is itself
 # Column names that usually hold a class label (compared lower-case); guess_label prefers them.
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis", "species", "cultivar", "outcome",
@@ -294,6 +308,9 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
     if pd.api.types.is_numeric_dtype(series):
         if is_row_number(present, blank_header=str(series.name).startswith(BLANK_HEADER)):
             return "metadata", f"a row number (counting up by 1 from {present.iloc[0]:,}): kept, not a feature"
+        if is_id(series.name, present):
+            return "metadata", "an identifier (its name says so): whole numbers that name things, not amounts; " \
+                               "kept for hover and search, not a feature"
         return "number", ""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime", ""
@@ -323,6 +340,15 @@ def is_row_number(values: pd.Series, blank_header: bool = False) -> bool:
     steps = np.diff(v)
     return bool((blank_header or v[0] in (0, 1)) and (steps >= 1).all()
                 and (steps == 1).mean() >= ROW_NUMBER_STEP_SHARE)
+
+
+def is_id(name, values: pd.Series) -> bool:
+    """Whole numbers under a name with a word of ID_WORDS."""
+    words = {w.lower() for w in NAME_WORDS.findall(str(name))}
+    if not words & ID_WORDS:
+        return False
+    return bool(pd.api.types.is_integer_dtype(values)
+                or (pd.api.types.is_float_dtype(values) and (values == np.round(values)).all()))
 
 
 def looks_like_dates(text: pd.Series) -> bool:
@@ -368,11 +394,40 @@ def plan_category(name: str, series: pd.Series) -> tuple[ColumnPlan, Categorical
     return ColumnPlan(name, "category", note), CategoricalColumn(name, cats)
 
 
+def missing_code(values: np.ndarray) -> tuple[float, str] | None:
+    """(code, why) when one of MISSING_CODES stands for "missing" in these values (see MISSING_CODES); the
+    most frequent such code when several do."""
+    found = []
+    for code in MISSING_CODES:
+        hits = values == code
+        count = int(hits.sum())
+        if not count:
+            continue
+        others = values[~hits & np.isfinite(values)]
+        if len(others) < MIN_ROWS_FOR_IDS:
+            continue
+        if code < 0 and others.min() >= 0:
+            found.append((count, code, "every other value is 0 or more"))
+        elif code > 0 and count >= 2 and code >= MISSING_CODE_GAP * np.abs(others).max():
+            found.append((count, code, f"every other value is at most {np.abs(others).max():g}"))
+    if not found:
+        return None
+    _, code, why = max(found)
+    return code, why
+
+
 def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[ColumnPlan, NumericColumn | None]:
     values = numeric_values(series, role)
+    code, why = (missing_code(values) if role == "number" else None) or (None, "")
+    coded = int((values == code).sum()) if code is not None else 0
+    if coded:
+        values[values == code] = np.nan
+        if (coded + int(series.isna().sum())) / len(values) >= MOSTLY_MISSING:
+            return ColumnPlan(name, "drop", f"{coded:,} of its values are {code:g}, a code for missing ({why}), and "
+                                            f"with its empty cells that is {MOSTLY_MISSING:.0%} or more"), None
     infinite = int(np.isinf(values).sum())
     absent = int(series.isna().sum())
-    unparsable = int(np.isnan(values).sum()) - absent
+    unparsable = int(np.isnan(values).sum()) - absent - coded
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return ColumnPlan(name, "drop", "no value could be read as a number"), None
@@ -388,11 +443,13 @@ def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[
     notes = [reason] if reason else []
     if absent:
         notes.append(f"{absent:,} missing value(s) set to the median {fill:g}")
+    if coded:
+        notes.append(f"{coded:,} value(s) of {code:g}, a code for missing ({why}), set to the median {fill:g}")
     if unparsable > 0:
         notes.append(f"{unparsable:,} value(s) that are not numbers set to the median {fill:g}")
     if infinite:
         notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
-    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role)
+    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role, code)
 
 
 def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[ColumnPlan]]:

@@ -110,8 +110,8 @@ def test_identifier_columns_are_never_features():
     blank = load_table(b",v,w\n" + rows)
     assert blank.preprocessor.columns == ["v", "w"], "R's row names under a blank header count from anywhere"
     assert "'Unnamed: 0': a row number (counting up by 1 from 2,020,311)" in report_text(blank)
-    named = pd.DataFrame({"id": 2020311 + np.arange(30), "v": np.sin(np.arange(30))})
-    assert table_dataset(named).preprocessor.columns == ["id", "v"], "a named count from elsewhere stays data"
+    named = pd.DataFrame({"serial": 2020311 + np.arange(30), "v": np.sin(np.arange(30))})
+    assert table_dataset(named).preprocessor.columns == ["serial", "v"], "a named count from elsewhere stays data"
     spaced = np.arange(1, 60, 2)  # counts by 2: a measurement, not a row number
     assert "n" in table_dataset(pd.DataFrame({"n": spaced, "v": np.sin(spaced)})).preprocessor.columns
     genotypes = pd.DataFrame({"apoe": ["3/4", "2/2", "3/3", "4/4"] * 6, "v": np.arange(24) * 0.5})
@@ -130,6 +130,81 @@ def test_a_mostly_missing_number_column_is_left_out():
     assert "colour" not in ds.preprocessor.columns and "half" in ds.preprocessor.columns
     assert "'colour': 98.0% of its values are missing" in report_text(ds)
     assert "gene" in ds.preprocessor.columns, "a mostly missing category keeps '(missing)' as a value"
+
+
+def test_whole_numbers_named_as_ids_are_no_feature():
+    """lme4's VerbAgg: 'id' repeats each subject's number over 24 rows; Ecdat's PatentsHGH: 'cusip' is a
+    firm's code. Both were learned as amounts."""
+    n = 48
+    df = pd.DataFrame({"id": np.repeat(np.arange(1, 13), 4), "cusip": np.repeat([800.0, 1155.0, 2021.0, 7100.0], 12),
+                       "PatientID": np.tile([5, 9, 3, 7], 12), "sample.ids": np.tile([2, 1], 24),
+                       "paid": np.arange(n) % 7, "valid": np.arange(n) % 2 + 3, "id_score": np.linspace(0, 1, n),
+                       "v": np.sin(np.arange(n))})
+    ds = table_dataset(df)
+    assert ds.preprocessor.columns == ["paid", "valid", "id_score", "v"]
+    plans = {p.name: p for p in plan_table(df, None, list(df.columns))}
+    assert plans["id"].role == "metadata" and plans["id"].note.startswith("an identifier (its name says so)")
+    assert all(plans[c].role == "metadata" for c in ("cusip", "PatientID", "sample.ids"))
+
+
+def test_a_missing_value_code_is_missing():
+    """Ecdat's PatentsHGH: 'ardsic' is 1 to 21 and -999 in 50 rows; HistData's Quarrels: 999 in
+    'prevConflictYrs', otherwise 0 to 139. Learned as numbers, the codes stretched the scale and ranked
+    their rows as the top anomalies."""
+    n = 60
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"sic": np.where(np.arange(n) % 10 == 0, -999, rng.integers(1, 22, n)),
+                       "years": np.where(np.arange(n) % 20 == 0, 999, rng.integers(0, 140, n)),
+                       "v": rng.normal(size=n)})
+    ds = table_dataset(df)
+    cols = {c.name: c for c in ds.preprocessor.numeric}
+    assert cols["sic"].missing_code == -999 and cols["years"].missing_code == 999
+    assert cols["v"].missing_code is None
+    real = df["sic"][df["sic"] > 0]
+    assert cols["sic"].fill == np.median(real) and cols["sic"].mean == pytest.approx(
+        np.where(df["sic"] > 0, df["sic"], np.median(real)).mean())
+    rep = report_text(ds)
+    assert f"'sic': 6 value(s) of -999, a code for missing (every other value is 0 or more), set to the median " \
+           f"{np.median(real):g}" in rep
+    assert "'years': 3 value(s) of 999, a code for missing (every other value is at most" in rep
+    assert np.abs(ds.X).max() < 5, "no row stands out for its code"
+
+
+@pytest.mark.parametrize("values,why", [
+    ([-999, -5] + list(range(10)), "another value is below 0"),
+    ([99, 1, 2, 30] + list(range(10)), "99 is less than 4 times the largest other value (30)"),
+    ([999] + list(range(20)), "a positive code counts from 2 rows"),
+    ([-99] + [1] * 5, "fewer than 10 other values"),
+])
+def test_a_value_like_a_code_that_belongs_to_its_column_is_a_value(values, why):
+    df = pd.DataFrame({"a": values, "v": np.sin(np.arange(len(values)))})
+    assert table_dataset(df).preprocessor.numeric[0].missing_code is None, why
+
+
+def test_a_column_mostly_of_its_missing_code_is_left_out():
+    df = pd.DataFrame({"a": [-999] * 100 + list(range(1, 11)), "v": np.sin(np.arange(110)),
+                       "w": np.cos(np.arange(110))})
+    ds = table_dataset(df)
+    assert "a" not in ds.preprocessor.columns
+    assert "'a': 100 of its values are -999, a code for missing" in report_text(ds)
+
+
+def test_new_rows_with_the_code_are_filled_like_the_training_rows():
+    df = pd.DataFrame({"a": [-999] * 3 + list(range(1, 20)), "v": np.sin(np.arange(22))})
+    ds = table_dataset(df)
+    col = ds.preprocessor.numeric[0]
+    new = ds.preprocessor.transform(pd.DataFrame({"a": [-999, col.fill, "-999"], "v": [0.0, 0.0, 0.0]}))
+    assert new[0, 0] == new[1, 0] == new[2, 0]
+    back = TablePreprocessor.from_json(ds.preprocessor.to_json())
+    assert back.numeric[0].missing_code == -999
+
+
+def test_the_inspector_says_a_coded_value_is_missing():
+    df = pd.DataFrame({"a": [-999] * 3 + list(range(1, 20)), "v": np.sin(np.arange(22))})
+    ds = table_dataset(df)
+    table = compare_table_row(ds.preprocessor, ds.X[0], ds.X[0] * 0.5, ds.meta.iloc[0]).set_index("feature")
+    assert table.loc["a", "original"] == "(missing: -999)" and np.isnan(table.loc["a", "error"])
+    assert table.index[-1] == "a", "no error: listed last"
 
 
 def test_a_text_column_of_distinct_values_names_the_rows():
