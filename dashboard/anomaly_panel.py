@@ -14,6 +14,7 @@ from .figures import category_order, error_histogram
 from .guard import guarded_fragment
 from .render import diff_heatmap, to_pil
 from .state import Workspace, get_ws
+from .views.common import number_column
 
 GALLERY_COLS = 4
 
@@ -69,4 +70,4 @@ def anomaly_panel() -> None:
         table = ds.meta.iloc[rows].copy()
         table.insert(0, "reconstruction_error", errors[rows])
         table.insert(0, "row", rows)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, column_config={"reconstruction_error": number_column(errors[rows])})

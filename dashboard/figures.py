@@ -217,15 +217,23 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=34, b=10), dragmode="pan", clickmode="event+select",
         hovermode="closest",
-        # Outside the plot area, so the legend never covers points (a click there would toggle a trace).
-        legend=dict(itemsizing="constant", y=1.0, yanchor="top", x=1.01, xanchor="left",
-                                         title=dict(text=f"{colour_by} ({len(c.categories)})" if c.categories else "")),
+        legend=legend_layout(c, colour_by),
         xaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None, range=[lo[0], hi[0]]),
         yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, title=None, range=[lo[1], hi[1]]),
         meta=dict(rows=n, drawn=len(ids)))
     if len(ids) < n:
         fig.add_layout_image(density(xy, c).layout_image())
     return fig
+
+
+def legend_layout(c: Colouring, colour_by: str) -> dict:
+    """Outside the plot area, so the legend never covers points (a click there would toggle a trace): at the
+    right beside categories, under the plot when a colour bar holds the right (overlays such as a search's
+    rings, and the missing values' grey, went over the colour bar)."""
+    title = dict(text=f"{colour_by} ({len(c.categories)})" if c.categories else "")
+    if c.kind == "number":
+        return dict(itemsizing="constant", orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="top", title=title)
+    return dict(itemsizing="constant", y=1.0, yanchor="top", x=1.01, xanchor="left", title=title)
 
 
 def density(xy: np.ndarray, c: Colouring) -> big_map.DensityImage:

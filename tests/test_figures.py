@@ -74,6 +74,17 @@ def test_numeric_colour_scales_use_the_1st_to_99th_percentile():
     assert max(marker.color) == 1e6  # the hover still shows the true value
 
 
+def test_a_legend_beside_a_colour_bar_goes_under_the_plot():
+    """A search's rings and the missing values' grey were listed over the colour bar, at the right."""
+    meta = pd.DataFrame({"price": np.r_[np.linspace(0, 1, 99), np.nan], "k": ["a", "b"] * 50})
+    scaled = with_highlight(map_figure(xy(100), np.zeros(100), meta, "price", None), xy(100), np.arange(3), "rings")
+    legend = scaled.layout.legend
+    assert legend.orientation == "h" and legend.y <= 0 and legend.yanchor == "top"
+    assert scaled.data[1].marker.showscale and scaled.data[1].marker.colorbar.x is None  # Plotly's place: the right
+    categories = map_figure(xy(100), np.zeros(100), meta, "k", None).layout.legend
+    assert categories.x > 1 and categories.orientation is None
+
+
 def test_a_highlight_rings_rows_without_touching_the_cached_figure():
     meta = pd.DataFrame({"k": ["a", "b"] * 50})
     base = map_figure(xy(100), np.zeros(100), meta, "k", None)

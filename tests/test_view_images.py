@@ -1,15 +1,17 @@
 """dashboard.views.common: small images travel inside the reply as PNG data URIs (inline), larger ones are
-left to Streamlit's media files; names from the data are shown as written (escape_markdown)."""
+left to Streamlit's media files; names from the data are shown as written (escape_markdown); small numbers
+in tables keep their digits (number_column)."""
 from __future__ import annotations
 
 import base64
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from dashboard.render import to_pil
-from dashboard.views.common import INLINE_MAX_BYTES, escape_markdown, inline
+from dashboard.views.common import INLINE_MAX_BYTES, SIGNIFICANT, escape_markdown, inline, number_column
 
 
 def decoded(uri: str) -> np.ndarray:
@@ -41,3 +43,18 @@ def test_names_from_the_data_are_not_markdown():
     assert escape_markdown("$1000 a Touchdown") == r"\$1000 a Touchdown"  # one $ more and it was LaTeX
     assert escape_markdown("*Batteries* [not] included_2.png") == r"\*Batteries\* \[not\] included\_2.png"
     assert escape_markdown("Row 12 · label (missing)") == "Row 12 · label (missing)"
+
+
+@pytest.mark.parametrize("values,smallest", [
+    ([1.234e-5, 3e-5], "1.234e-05"),      # errors of a near-perfect model: Streamlit's default read 0.0000
+    ([0.01234, 0.5], "0.01234"),
+    ([12.34, 150.0], "12.34"),
+    ([0.0, 0.0], "0"),
+    ([2.5e6, 3.0], "3.000e+00"),          # a wide range: scientific, every value to 4 digits
+    ([np.nan, 0.5, 1.5], "0.5000"),
+])
+def test_a_table_column_shows_its_smallest_value_to_four_digits(values, smallest):
+    fmt = number_column(np.array(values))["type_config"]["format"]
+    finite = [v for v in values if np.isfinite(v)]
+    assert fmt % min(finite) == smallest
+    assert SIGNIFICANT == 4

@@ -8,7 +8,7 @@ from aecore.dataset import category_values
 from aecore.neighbours import LatentIndex
 
 from ..state import Highlight, Workspace
-from .common import gallery
+from .common import gallery, number_column
 
 
 def index(ws: Workspace) -> LatentIndex:
@@ -31,7 +31,7 @@ def render(ws: Workspace, row: int) -> None:
         table.insert(0, "distance", nb.distances)
         table.insert(0, "row", nb.rows)
         table.insert(2, "also near on the map", [r in set(nb.map_rows) for r in nb.rows])
-        st.dataframe(table, hide_index=True, height=300)
+        st.dataframe(table, hide_index=True, height=300, column_config={"distance": number_column(nb.distances)})
     if st.button("Ring them on the map", key="neighbours_ring"):
         ws.highlight = Highlight(nb.rows, f"{len(nb.rows)} neighbours of row {row}")
         st.rerun(scope="app")

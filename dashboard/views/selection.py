@@ -12,7 +12,7 @@ from aecore.selection import contrast_in_units, mean_images
 
 from ..render import diff_heatmap, to_pil
 from ..state import Workspace
-from .common import gallery, show_images
+from .common import gallery, number_column, show_images
 
 SHOWN = 24        # images in the gallery (the lowest-error first would hide the odd ones: row order)
 TABLE_ROWS = 200  # rows listed for a table selection
@@ -61,7 +61,8 @@ def table_selection(ws: Workspace, rows: np.ndarray) -> None:
     table = ds.meta.iloc[rows[:TABLE_ROWS]].copy()
     table.insert(0, "reconstruction_error", ex.errors[rows[:TABLE_ROWS]])
     table.insert(0, "row", rows[:TABLE_ROWS])
-    st.dataframe(table, hide_index=True, height=220)
+    st.dataframe(table, hide_index=True, height=220,
+                 column_config={"reconstruction_error": number_column(table["reconstruction_error"])})
     sample = rows[:: max(1, len(rows) // MEAN_SAMPLE)]
     mean_rec = ds.preprocessor.inverse_transform(ws.model.reconstruct(ds.X[sample]).mean(0, keepdims=True))
     st.markdown("**What sets it apart** (the features that differ most from the other rows)")
