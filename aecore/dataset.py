@@ -143,6 +143,9 @@ class TablePreprocessor:
 
 
 MISSING = "(missing)"
+# A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
+# names (tables.is_row_number counts it as a row number from any start).
+BLANK_HEADER = "Unnamed: "
 NAME_DISTINCT = 0.9    # a text column naming rows: at least this share of its values distinct
 NAME_SCAN_ROWS = 10_000  # read to decide, so a 2M-row table decides as fast as a small one
 
@@ -259,6 +262,17 @@ class Dataset:
             present = head.dropna()
             distinct = present.nunique()
             if len(present) >= 0.5 * len(head) and distinct >= NAME_DISTINCT * len(present):
+                return str(col)
+        return None
+
+    @cached_property
+    def file_row_column(self) -> str | None:
+        """The meta column under a blank header that holds the file's own whole-number row names (R writes
+        1, 2, 3, ... there; the app counts rows from 0), when it is neither the label nor a feature."""
+        features = set(getattr(self.preprocessor, "columns", ()))
+        for col in self.meta.columns:
+            if (str(col).startswith(BLANK_HEADER) and col != self.label and col not in features
+                    and pd.api.types.is_integer_dtype(self.meta[col])):
                 return str(col)
         return None
 

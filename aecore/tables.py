@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import (
+    BLANK_HEADER,
     MISSING,
     CategoricalColumn,
     Dataset,
@@ -50,9 +51,8 @@ MIN_ROWS_FOR_IDS = 10
 # A row number may have gaps (rows dropped before the export: Ecdat's VietNamI counts 1 to 27,766 over 27,765 rows):
 # at least this share of its steps are +1, and none goes down or repeats.
 ROW_NUMBER_STEP_SHARE = 0.9
-# A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
-# names: counting up by 1 there is a row number from any start (gap's hr1420.csv counts from 2,020,311).
-BLANK_HEADER = "Unnamed: "
+# Under a blank header (dataset.BLANK_HEADER), where R and pandas write row names, counting up by 1 is a row
+# number from any start (gap's hr1420.csv counts from 2,020,311).
 # A column of whole numbers named as an identifier (a word of its name, compared lower-case: "id",
 # "PatientID", "user_id") numbers things, it does not measure them: a subject id repeated over the rows of
 # long data (lme4's VerbAgg: 'id'), a firm's code (Ecdat's PatentsHGH: 'cusip'). Kept, not a feature.

@@ -7,11 +7,20 @@ import base64
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
+from aecore import table_dataset
 from dashboard.render import to_pil
-from dashboard.views.common import INLINE_MAX_BYTES, SIGNIFICANT, escape_markdown, inline, number_column
+from dashboard.views.common import (
+    INLINE_MAX_BYTES,
+    SIGNIFICANT,
+    escape_markdown,
+    inline,
+    number_column,
+    row_title,
+)
 
 
 def decoded(uri: str) -> np.ndarray:
@@ -58,3 +67,17 @@ def test_a_table_column_shows_its_smallest_value_to_four_digits(values, smallest
     finite = [v for v in values if np.isfinite(v)]
     assert fmt % min(finite) == smallest
     assert SIGNIFICANT == 4
+
+
+def test_a_row_s_title_gives_the_file_s_own_row_name():
+    """R writes row names 1, 2, 3... under a blank header; the app counts rows from 0. The title says both."""
+    n = 30
+    exported = pd.DataFrame({"Unnamed: 0": np.arange(2_020_311, 2_020_311 + n), "v": np.sin(np.arange(n)),
+                             "w": np.cos(np.arange(n))})
+    ds = table_dataset(exported)
+    assert ds.file_row_column == "Unnamed: 0"
+    assert row_title(ds, 3) == "Row 3 (row 2,020,314 in the file)"
+    plain = table_dataset(exported.drop(columns="Unnamed: 0"))
+    assert plain.file_row_column is None and row_title(plain, 3) == "Row 3"
+    measured = exported.assign(**{"Unnamed: 0": np.arange(n) % 7})  # no row number: a feature
+    assert table_dataset(measured).file_row_column is None

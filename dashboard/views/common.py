@@ -100,8 +100,10 @@ def escape_markdown(text: str) -> str:
 
 def row_title(ds: Dataset, row: int) -> str:
     """Markdown for "Row 12 · label 7 · digit_0012": the label, and the row's name when a column names
-    rows (a file, a title; see Dataset.name_column). Missing values read "(missing)"."""
-    parts = [f"Row {row}"]
+    rows (a file, a title; see Dataset.name_column). Missing values read "(missing)". With the file's own
+    row names (an R export's blank-header column of 1, 2, 3...), "Row 12 (row 13 in the file)"."""
+    parts = [f"Row {row}" if ds.file_row_column is None
+             else f"Row {row} (row {ds.meta[ds.file_row_column].iat[row]:,} in the file)"]
     if ds.label:
         parts.append(f"{ds.label} {category_value(ds.meta[ds.label].iat[row])}")
     if ds.name_column is not None:
