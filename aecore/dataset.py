@@ -22,6 +22,7 @@ class NumericColumn:
     fill: float  # replaces missing, unparsable and infinite values (the training median)
     kind: str = "number"  # "number" | "bool" | "datetime" (seconds since 1970, UTC)
     missing_code: float | None = None  # a value that stands for "missing" in this column (-999, say)
+    days: bool = False  # a date column whose every value is a day (midnight): decoded values are days too
 
     def missing(self, values: np.ndarray) -> np.ndarray:
         """Which of the column's values (numeric_values) the fill replaces: NaN (missing or unparsable),
@@ -115,8 +116,9 @@ class TablePreprocessor:
             values = X[:, j] * col.std + col.mean
             if col.kind == "bool":
                 data[col.name] = values >= 0.5
-            elif col.kind == "datetime":  # whole seconds: float32 features leave sub-second noise
-                data[col.name] = pd.to_datetime(np.round(values), unit="s", utc=True)
+            elif col.kind == "datetime":  # whole seconds (or days): float32 features leave sub-second noise
+                step = DAY_SECONDS if col.days else 1.0
+                data[col.name] = pd.to_datetime(np.round(values / step) * step, unit="s", utc=True)
             else:
                 data[col.name] = float32_noise_off(values, col.std)
         j = len(self.numeric)
@@ -143,6 +145,7 @@ class TablePreprocessor:
 
 
 MISSING = "(missing)"
+DAY_SECONDS = 86_400.0
 # A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
 # names (tables.is_row_number counts it as a row number from any start).
 BLANK_HEADER = "Unnamed: "

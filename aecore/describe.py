@@ -39,8 +39,6 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
         own = file_row.get(col.name)
         if col.kind == "bool" and own is not None:
             return spelled_like(bool(rec[col.name]), own)
-        if col.kind == "datetime" and is_a_day(own):  # a column of days: the decoded day, not a time of it
-            return fmt(rec[col.name].round("D"))
         return fmt(rec[col.name])
 
     def missing(col) -> bool:
@@ -63,14 +61,6 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
 def is_missing(value) -> bool:
     """None, NaN, NaT or pandas' NA (a scalar)."""
     return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
-
-
-def is_a_day(value) -> bool:
-    """A date without a time of day ("2005-10-20", midnight)."""
-    if is_missing(value):
-        return False
-    ts = pd.to_datetime(value, errors="coerce", utc=True, format="mixed")
-    return not pd.isna(ts) and ts == ts.normalize()
 
 
 def spelled_like(value: bool, like) -> str:
@@ -96,6 +86,18 @@ def fmt(value) -> str:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return f"{value:,.0f}" if WHOLE_FROM <= abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
+
+
+def dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose date columns read as fmt writes them (a day without a time, no time zone): a table shows
+    a date column's Timestamps as "2005-01-03 00:00:00+00:00"."""
+    dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if not dates:
+        return frame
+    out = frame.copy()
+    for c in dates:
+        out[c] = out[c].map(fmt)
+    return out
 
 
 def decoded_table_row(pre: TablePreprocessor, x_hat: np.ndarray) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .dataset import (
     BLANK_HEADER,
+    DAY_SECONDS,
     MISSING,
     CategoricalColumn,
     Dataset,
@@ -449,7 +450,8 @@ def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[
         notes.append(f"{unparsable:,} value(s) that are not numbers set to the median {fill:g}")
     if infinite:
         notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
-    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role, code)
+    days = role == "datetime" and bool((finite % DAY_SECONDS == 0).all())
+    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role, code, days)
 
 
 def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[ColumnPlan]]:

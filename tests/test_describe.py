@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from aecore import table_dataset
-from aecore.describe import compare_table_row, decoded_table_row, fmt, label_mix, spelled_like
+from aecore.describe import compare_table_row, dates_as_text, decoded_table_row, fmt, label_mix, spelled_like
 
 
 @pytest.fixture
@@ -89,3 +89,20 @@ def test_label_mix(ds):
     assert dict(zip(mix["value"], mix["rows"], strict=True)) == {"a": 2, "b": 1}
     assert dict(zip(*label_mix(ds, np.array([1, 3]), "colour").values.T, strict=True)) == {"blue": 1, "green": 1}
     assert label_mix(ds, np.array([0]), "nope").empty
+
+
+def test_a_column_of_days_decodes_to_days_everywhere():
+    """ggplot2's economics: the inspector read 1975-01-31, the Traversal table 2005-01-03 00:55:31+00:00 and
+    the Denoise table 1976-04-04 09:19 for the same column of days."""
+    days = pd.date_range("1967-07-01", periods=40, freq="MS").strftime("%Y-%m-%d")
+    times = pd.date_range("2020-01-01 09:30", periods=40, freq="7h").strftime("%Y-%m-%d %H:%M")
+    data = table_dataset(pd.DataFrame({"date": days, "at": times, "v": np.sin(np.arange(40))}))
+    cols = {c.name: c for c in data.preprocessor.numeric}
+    assert cols["date"].days and not cols["at"].days
+    off = data.X[:5] + np.float32(0.013)  # a decoded row between the rows' own values
+    decoded = data.preprocessor.inverse_transform(off)
+    assert (decoded["date"] == decoded["date"].dt.normalize()).all(), "days stay days"
+    assert not (decoded["at"] == decoded["at"].dt.normalize()).all(), "times of day stay times"
+    shown = dates_as_text(decoded)
+    assert shown["date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all() and shown["v"].dtype == np.float64
+    assert shown["at"].str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()

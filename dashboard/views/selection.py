@@ -3,10 +3,9 @@ it apart from the rest, its label mix, and a CSV of its rows."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from aecore.describe import label_mix
+from aecore.describe import dates_as_text, label_mix
 from aecore.export import codes_frame, to_csv_bytes
 from aecore.selection import contrast_in_units, mean_images
 
@@ -68,4 +67,4 @@ def table_selection(ws: Workspace, rows: np.ndarray) -> None:
     st.markdown("**What sets it apart** (the features that differ most from the other rows)")
     st.dataframe(contrast_in_units(ds, rows), hide_index=True)
     st.markdown("**Mean reconstruction** of the selection, in original units")
-    st.dataframe(pd.DataFrame(mean_rec.iloc[0]).T, hide_index=True)
+    st.dataframe(dates_as_text(mean_rec), hide_index=True)
