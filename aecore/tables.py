@@ -563,5 +563,8 @@ def table_dataset(df: pd.DataFrame, label: str | None = None, features: list[str
                         f"compresses several features into fewer: choose at least {MIN_FEATURES} feature columns.")
     X = pre.transform(df)
     report.append(f"{pre.n_features} feature(s) from {len(pre.columns)} column(s).")
+    unchosen = [c for c in columns if c != label and c not in features]
+    if unchosen:  # left out in the column chooser (its default leaves out row numbers, names and ids)
+        report.append(f"Not features (kept for hover, search and colour): {', '.join(map(repr, map(str, unchosen)))}.")
     meta = df.reset_index(drop=True)
     return Dataset(X, meta, pre, name=name, label=label, report=report)

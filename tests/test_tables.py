@@ -147,6 +147,16 @@ def test_whole_numbers_named_as_ids_are_no_feature():
     assert all(plans[c].role == "metadata" for c in ("cusip", "PatientID", "sample.ids"))
 
 
+def test_the_report_names_the_columns_not_chosen():
+    """After training the Data view listed what each feature became, but not the row number and names the
+    chooser had left out."""
+    df = pd.DataFrame({"Unnamed: 0": np.arange(1, 31), "name": [f"n{i}" for i in range(30)],
+                       "v": np.sin(np.arange(30)), "w": np.cos(np.arange(30)), "k": ["a", "b"] * 15})
+    ds = table_dataset(df, label="k", features=["v", "w"])
+    assert report_text(ds).endswith("Not features (kept for hover, search and colour): 'Unnamed: 0', 'name'.")
+    assert "Not features" not in report_text(table_dataset(df[["v", "w", "k"]], label="k"))
+
+
 def test_a_missing_value_code_is_missing():
     """Ecdat's PatentsHGH: 'ardsic' is 1 to 21 and -999 in 50 rows; HistData's Quarrels: 999 in
     'prevConflictYrs', otherwise 0 to 139. Learned as numbers, the codes stretched the scale and ranked
