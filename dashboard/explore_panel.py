@@ -134,9 +134,17 @@ def find_panel(ws: Workspace, query: str) -> None:
         st.caption(f"No row matches '{query}'.")
         ws.highlight = None
         return
-    ws.highlight = Highlight(found.rows, f"{FIND_PREFIX} '{query}' ({found.total:,})")
+    name = f"{FIND_PREFIX} '{query}' ({found.total:,})"
+    new_search = ws.highlight is None or ws.highlight.name != name
+    ws.highlight = Highlight(found.rows, name)
+    if new_search and found.total == 1 and ws.pick.row != int(found.rows[0]):
+        # One match is the row looked for: the inspector shows it (a full run: the inspector is not in this
+        # fragment; once, as the same search again is no new search).
+        ws.pick, ws.selection = Pick(row=int(found.rows[0])), None
+        st.rerun(scope="app")
     shown = "" if found.total == len(found.rows) else f" (the first {len(found.rows):,} are ringed and listed)"
-    st.caption(f"{found.total:,} row(s) match '{query}' by {found.how}{shown}. Pick one in the list to inspect it.")
+    st.caption(f"{found.total:,} row(s) match '{query}' by {found.how}{shown}. Pick one in the list to inspect it."
+               if found.total > 1 else f"1 row matches '{query}' by {found.how}: it is in the inspector.")
 
 
 @st.fragment(key="map")

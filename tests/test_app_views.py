@@ -120,6 +120,18 @@ def test_find_rows_rings_and_lists_matches(app):
     assert "No row matches 'nosuchname'" in texts(app) and ws(app).highlight is None
 
 
+def test_a_search_with_one_match_shows_that_row(app):
+    """With one match the row looked for is found: no list to pick it from first."""
+    app.text_input(key=f"find_{ws(app).version}").set_value("digit_0042").run()
+    assert not app.exception, app.exception
+    page = texts(app)
+    assert "1 row matches 'digit_0042'" in page and "it is in the inspector" in page
+    assert ws(app).pick.row == 42 and "Row 42" in page
+    pick(app, 7)  # a click afterwards wins; the same search does not pick its match again
+    app.run()
+    assert ws(app).pick.row == 7 and "Row 7" in texts(app)
+
+
 # -- a table ----------------------------------------------------------------------------------------------
 def test_table_views(wine):
     pick(wine, 10)
