@@ -38,6 +38,7 @@ class Frame:
     epoch: int            # the epoch after which it was taken (1-based)
     xy: np.ndarray        # (m, 2) float32: the sample's map positions, aligned with the frame before
     seconds: float        # training time elapsed at the frame (the report's `elapsed`: the loss curve's clock)
+    kept: bool = False    # the model as training left it: the weights kept (Watcher.finish), the map's model
 
 
 def sample_for_watching(n: int, size: int = WATCH_SAMPLE, seed: int = 0) -> np.ndarray:
@@ -157,13 +158,20 @@ class Watcher:
             net.train(was_training)
         return torch.cat(parts).float().cpu().numpy()
 
-    def _take(self, report: EpochReport) -> None:
+    def finish(self, kept_epoch: int, seconds: float) -> None:
+        """After fit: one last frame of the weights training kept (an earlier epoch's, with early stopping or
+        a time limit), so the replay ends on the model the map is drawn from, whatever the budget skipped."""
+        with self._lock:
+            self._take(kept_epoch, seconds, kept=True)
+
+    def _take(self, report: EpochReport | int, seconds: float | None = None, kept: bool = False) -> None:
+        epoch, seconds = (report, seconds) if isinstance(report, int) else (report.epoch, report.elapsed)
         start = time.perf_counter()
         xy = project(self.codes(), "pca")  # (m, 2) float32: PCA of wider codes, 2-D as they are, 1-D with y = 0
         previous = self.latest
         if previous is not None and len(previous.xy) == len(xy):
             xy = align(xy, previous.xy)
-        frame = Frame(int(report.epoch), xy, float(report.elapsed))
+        frame = Frame(int(epoch), xy, float(seconds), kept)
         if len(self._frames) >= self.max_frames:
             # Thin before adding, so the newest frame is never the one dropped and `latest` never steps back.
             self._frames = [*self._frames[::2], frame]

@@ -76,9 +76,9 @@ def replay(ws: Workspace) -> None:
     if len(frames) < 2:
         return
     st.markdown("**The latent space as it formed** (a fixed sample of rows, PCA of their codes, each frame "
-                "aligned to the one before)")
+                "aligned to the one before; the last is the model kept, the one the map shows)")
     i = st.select_slider("Epoch", list(range(len(frames))), value=len(frames) - 1, key=f"replay_{ws.version}",
-                         format_func=lambda k: f"{frames[k].epoch}")
+                         format_func=lambda k: f"{frames[k].epoch}" + (" (kept)" if frames[k].kept else ""))
     st.plotly_chart(frame_figure(frames[i], ws.entry.derived.get("frame_labels")), key=f"replay_fig_{ws.version}",
                     config={"displayModeBar": False})
 

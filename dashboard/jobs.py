@@ -138,6 +138,7 @@ class TrainingJob:
                 return
             if self.abandoned:
                 return
+            self.watcher.finish(model.result_.best_epoch, model.result_.seconds)
             self.phase = JobPhase.MAPPING
             comparison = compare_with_pca(model, self.dataset)
             exploration = explore(model, self.dataset, self.projection, seed=model.seed)

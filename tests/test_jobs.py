@@ -78,6 +78,8 @@ def test_stop_during_training_keeps_the_best_model(digit_images):
     assert job.phase == JobPhase.DONE and job.result.model.result_.status == "cancelled"
     assert np.isfinite(job.result.exploration.xy).all()
     assert time.monotonic() - started < 10  # the epoch's batch, the PCA comparison and a PCA map
+    last = job.watcher_frames()[-1]  # the replay ends on the model kept, the one the map shows
+    assert last.kept and last.epoch == job.result.model.result_.best_epoch
 
 
 def test_a_long_first_epoch_moves_the_progress_bar_by_the_time_limit(digit_images):

@@ -61,6 +61,22 @@ def test_frames_during_fit(table_X, fast):
     assert watcher.latest is frames[-1] and watcher.overhead_seconds > 0
 
 
+def test_the_last_frame_is_the_model_training_kept(table_X, fast):
+    """With a frame budget, the replay stopped short of the end (epoch 24 of 25) and never showed the weights
+    kept (epoch 5): the model the map is drawn from."""
+    model = Autoencoder(**{**fast, "epochs": 8})
+    watcher = Watcher(table_X[:80], budget=0.001, model=model)
+    model.fit(table_X, callback=watcher)
+    taken = [f.epoch for f in watcher.frames]
+    kept = model.result_.best_epoch
+    watcher.finish(kept, model.result_.seconds)
+    last = watcher.latest
+    assert [f.epoch for f in watcher.frames[:-1]] == taken and not any(f.kept for f in watcher.frames[:-1])
+    assert last.kept and last.epoch == kept
+    expected = watcher.codes()  # the network as fit left it: the kept weights
+    assert np.allclose(model.transform(table_X[:80]), expected, atol=1e-5)
+
+
 def test_the_first_epoch_always_gets_a_frame(table_X, fast):
     model = Autoencoder(**{**fast, "epochs": 3})
     watcher = Watcher(table_X, budget=0.001, model=model)
