@@ -11,7 +11,9 @@ import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 
-from aecore.dataset import MISSING, category_values
+from aecore.dataset import DAY_SECONDS, MISSING, category_values, numeric_values
+from aecore.describe import fmt
+from aecore.tables import looks_like_dates
 
 from . import big_map
 
@@ -48,6 +50,7 @@ class Colouring:
     values: np.ndarray | None      # str labels (n,) or float (n,)
     categories: list[str]          # the categories that get their own colour, in legend order
     note: str = ""                 # what a person should know (capped categories, clipped scale)
+    dates: bool = False            # numbers that are dates (seconds since 1970): the scale and hover read dates
 
 
 def category_order(values: np.ndarray) -> list[str]:
@@ -69,6 +72,8 @@ def colouring(meta: pd.DataFrame, errors: np.ndarray, colour_by: str) -> Colouri
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) \
             and col.nunique() > NUMERIC_AS_CATEGORIES:
         return Colouring("number", col.to_numpy(dtype=np.float64, na_value=np.nan), [])
+    if col.nunique() > NUMERIC_AS_CATEGORIES and is_dates(col):  # a time line, not hundreds of categories
+        return Colouring("number", numeric_values(col, "datetime"), [], dates=True)
     values = category_values(col)
     cats = category_order(values)
     if len(cats) <= MAX_COLOURS:
@@ -78,6 +83,23 @@ def colouring(meta: pd.DataFrame, errors: np.ndarray, colour_by: str) -> Colouri
     note = (f"'{colour_by}' has {len(cats):,} values: the {MAX_COLOURS - 1} most common have their own colour, "
             "the rest are grey. Find one with the search box above the map.")
     return Colouring("category", values, [c for c in cats if c in kept], note)
+
+
+def is_dates(col: pd.Series) -> bool:
+    """Dates or times: a datetime column, or text the loader would read as dates (tables.looks_like_dates)."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return True
+    present = col.dropna()
+    return (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and len(present) > 0 \
+        and looks_like_dates(present.astype(str).str.strip())
+
+
+def as_dates(seconds) -> list[str]:
+    """Seconds since 1970 as the dates a person reads (describe.fmt: a day, or a day and a time)."""
+    return [fmt(t) for t in pd.to_datetime(np.asarray(seconds, dtype=np.float64), unit="s", utc=True)]
+
+
+DATE_TICKS = 5  # labelled dates on a date colour bar
 
 
 def point_size(n: int) -> int:
@@ -168,14 +190,25 @@ def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, h
     values = c.values[ids]
     finite = np.isfinite(values)
     hover_label = None if hover_label is None else hover_label[ids]
-    template = "row %{customdata}" + ("" if hover_label is None else "<br>%{text}")
+    colorbar = dict(title=dict(text=f"{short(colour_by)}<br><sub>1st–99th pct</sub>"), thickness=12)
+    text = None if hover_label is None else hover_label[finite]
+    shown = f"<br>{colour_by}: %{{marker.color:.4g}}"
+    if c.dates:  # the scale and the hover in dates, not seconds since 1970
+        ticks = np.linspace(lo, hi, DATE_TICKS)
+        every = c.values[np.isfinite(c.values)]
+        if (every % DAY_SECONDS == 0).all():  # a column of days: ticks on days, read without a time
+            ticks = np.round(ticks / DAY_SECONDS) * DAY_SECONDS
+        colorbar.update(tickvals=ticks, ticktext=as_dates(ticks))
+        dates = [f"{colour_by}: {d}" for d in as_dates(values[finite])]
+        text = np.asarray(dates if text is None else [f"{t}<br>{d}" for t, d in zip(text, dates, strict=True)])
+        shown = ""
+    template = "row %{customdata}" + ("" if text is None else "<br>%{text}") + shown
     traces = [go.Scattergl(
         x=xy[ids[finite], 0], y=xy[ids[finite], 1], mode="markers", name="rows", customdata=ids[finite],
-        text=None if hover_label is None else hover_label[finite], selected=sel, unselected=unsel, showlegend=False,
-        marker=dict(size=size, opacity=0.8, color=values[finite].astype(np.float32), colorscale="Viridis",
-                    cmin=float(lo), cmax=float(hi), showscale=True,
-                    colorbar=dict(title=dict(text=f"{short(colour_by)}<br><sub>1st–99th pct</sub>"), thickness=12)),
-        hovertemplate=template + f"<br>{colour_by}: %{{marker.color:.4g}}<extra></extra>")]
+        text=text, selected=sel, unselected=unsel, showlegend=False,
+        marker=dict(size=size, opacity=0.8, color=values[finite].astype(np.float64 if c.dates else np.float32),
+                    colorscale="Viridis", cmin=float(lo), cmax=float(hi), showscale=True, colorbar=colorbar),
+        hovertemplate=template + "<extra></extra>")]
     if not finite.all():
         traces.append(go.Scattergl(
             x=xy[ids[~finite], 0], y=xy[ids[~finite], 1], mode="markers", name=MISSING, customdata=ids[~finite],

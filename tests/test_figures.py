@@ -85,6 +85,21 @@ def test_a_legend_beside_a_colour_bar_goes_under_the_plot():
     assert categories.x > 1 and categories.orientation is None
 
 
+def test_a_date_column_colours_on_a_scale_of_dates():
+    """ggplot2's economics: colouring by its 478 monthly dates gave 99 categories of single dates and grey."""
+    n = 478
+    meta = pd.DataFrame({"date": pd.date_range("1967-07-01", periods=n, freq="MS").strftime("%Y-%m-%d"),
+                         "k": ["a", "b"] * (n // 2)})
+    c = colouring(meta, np.zeros(n), "date")
+    assert c.kind == "number" and c.dates and not c.note
+    trace = map_figure(xy(n), np.zeros(n), meta, "date", "k").data[1]
+    ticks = trace.marker.colorbar.ticktext
+    assert len(ticks) == 5 and all(len(t) == 10 and t.startswith(("19", "20")) for t in ticks)  # days, no times
+    assert trace.text[0] == "a<br>date: 1967-07-01" and "%{text}" in trace.hovertemplate
+    few = pd.DataFrame({"date": ["2020-01-01", "2020-02-01"] * 50})
+    assert colouring(few, np.zeros(100), "date").kind == "category", "a few dates stay categories"
+
+
 def test_a_highlight_rings_rows_without_touching_the_cached_figure():
     meta = pd.DataFrame({"k": ["a", "b"] * 50})
     base = map_figure(xy(100), np.zeros(100), meta, "k", None)
