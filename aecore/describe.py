@@ -35,10 +35,10 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
         """The row holds its column's missing-value code (-999, say): missing, shown as the file has it."""
         return isinstance(col, NumericColumn) and col.name in file_row.index and col.is_missing_code(file_row[col.name])
 
-    def reconstructed(col) -> str:
-        own = file_row.get(col.name)
-        if col.kind == "bool" and own is not None:
-            return spelled_like(bool(rec[col.name]), own)
+    def reconstructed(col, j: int) -> str:
+        if col.kind == "bool":  # the decoded 0..1 read as the likelier value and how sure: "Yes (p=0.93)"
+            p = float(np.clip(x_hat[j] * col.std + col.mean, 0.0, 1.0))
+            return f"{spelled_like(p >= 0.5, file_row.get(col.name))} (p={max(p, 1.0 - p):.2f})"
         return fmt(rec[col.name])
 
     def missing(col) -> bool:
@@ -47,7 +47,7 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
     rows = []
     for j, col in enumerate(pre.numeric):
         error = np.nan if missing(col) else float((x[j] - x_hat[j]) ** 2)
-        rows.append((col.name, original(col), reconstructed(col), error))
+        rows.append((col.name, original(col), reconstructed(col, j), error))
     j = len(pre.numeric)
     for col in pre.categorical:
         k = len(col.categories)
@@ -66,6 +66,9 @@ def is_missing(value) -> bool:
 def spelled_like(value: bool, like) -> str:
     """A decoded true/false in the spelling of the row's own value ("Yes" -> "Yes"/"No"), which the model
     was given as 1/0; True/False when that value says nothing (missing, 1/0)."""
+    if isinstance(like, (int, float, np.integer, np.floating)) and not isinstance(like, (bool, np.bool_)) \
+            and like in (0, 1):
+        return str(int(value))  # a 0/1 column reads 0/1
     word = str(like).strip()
     pair = {"yes": ("no", "yes"), "no": ("no", "yes"), "true": ("false", "true"), "false": ("false", "true")}
     if word.lower() not in pair:

@@ -312,6 +312,8 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
         if is_id(series.name, present):
             return "metadata", "an identifier (its name says so): whole numbers that name things, not amounts; " \
                                "kept for hover and search, not a feature"
+        if len(present) >= MIN_ROWS_FOR_IDS and set(np.unique(present.to_numpy())) == {0, 1}:
+            return "bool", "its values are 0 and 1"
         return "number", ""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime", ""

@@ -39,7 +39,7 @@ def test_the_original_is_the_row_as_the_file_has_it():
     for row in range(len(df)):
         table = compare_table_row(data.preprocessor, data.X[row], data.X[row], data.meta.iloc[row])
         shown = dict(zip(table["feature"], zip(table["original"], table["reconstructed"], strict=True), strict=True))
-        assert shown["ok"] == (df["ok"][row], df["ok"][row])
+        assert shown["ok"] == (df["ok"][row], f"{df['ok'][row]} (p=1.00)"), "the file's spelling, and how sure"
         assert shown["when"] == (df["when"][row], df["when"][row]), "a day, without a time of day"
         assert shown["spent"][0] == f"{df['spent'][row]:,.0f}"
     missing = compare_table_row(data.preprocessor, data.X[1], data.X[1], data.meta.iloc[1])
@@ -106,3 +106,18 @@ def test_a_column_of_days_decodes_to_days_everywhere():
     shown = dates_as_text(decoded)
     assert shown["date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all() and shown["v"].dtype == np.float64
     assert shown["at"].str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()
+
+
+def test_a_0_1_column_is_a_yes_no_feature_read_as_0_and_1():
+    """HistData's Quarrels: a 0/1 flag learned as a number read 0 against a reconstructed -0.1338."""
+    n = 40
+    flags = np.tile([0, 1, 1, 0, 1], n // 5)
+    data = table_dataset(pd.DataFrame({"flag": flags, "v": np.sin(np.arange(n)), "w": np.cos(np.arange(n))}))
+    col = data.preprocessor.numeric[0]
+    assert col.kind == "bool"
+    off = data.X[0].copy()
+    off[0] = np.float32((0.2 - col.mean) / col.std)  # decoded 0.2: a 0, 80% sure
+    table = compare_table_row(data.preprocessor, data.X[0], off, data.meta.iloc[0]).set_index("feature")
+    assert (table.loc["flag", "original"], table.loc["flag", "reconstructed"]) == ("0", "0 (p=0.80)")
+    counts = table_dataset(pd.DataFrame({"n": np.tile([0, 1, 2], 14), "v": np.sin(np.arange(42))}))
+    assert counts.preprocessor.numeric[0].kind == "number", "0, 1 and 2 are counts"
