@@ -145,6 +145,17 @@ def test_table_views(wine):
     assert "PSNR" not in table.index  # a table has no peak value to measure PSNR against
 
 
+def test_the_traversal_chart_draws_the_features_a_dimension_moves_most(wine):
+    """Quarrels' 80 features were 80 tangled lines; the wine sample's 13 are drawn as its 10 that move most."""
+    import json
+
+    pick(wine, 10)
+    show_view(wine, "Traversal")
+    chart = next(c for c in wine.get("plotly_chart") if "traverse_response" in c.proto.id)
+    assert len(json.loads(chart.proto.spec)["data"]) == 10
+    assert "The 10 of 13 number features this dimension moves most" in texts(wine)
+
+
 def test_a_table_of_dates_yes_no_and_gaps_in_every_point_view(app):
     """Dates, yes/no and missing values (pscl's AustralianElectionPolling, vcd's Lifeboats, Ecdat's Schooling):
     every point view draws, and the row reads as the file has it."""

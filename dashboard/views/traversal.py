@@ -16,6 +16,7 @@ from ..state import Workspace
 
 ORDER_SAMPLE = 2000  # rows a VAE's KL per dimension is averaged over
 THUMB_PX = 56
+LINES = 10  # features drawn in the response chart: the ones the dimension moves most (80 lines were a tangle)
 
 
 def order(ws: Workspace) -> DimensionOrder:
@@ -68,7 +69,12 @@ def table_response(ws: Workspace, tr, o: DimensionOrder) -> None:
     # The decoder's own standardised output, so features in different units (dates, yes/no, numbers) share
     # one axis: 1 = one standard deviation.
     scaled = pd.DataFrame(tr.decoded[pick][:, : len(numeric)], columns=numeric)
-    fig = go.Figure([go.Scatter(x=frame[z], y=scaled[name], mode="lines+markers", name=name) for name in numeric])
+    moved = (scaled.max() - scaled.min()).sort_values(ascending=False, kind="stable")
+    drawn = list(moved.index[:LINES])
+    if len(numeric) > LINES:
+        st.caption(f"The {LINES} of {len(numeric)} number features this dimension moves most; the table below has "
+                   "them all.")
+    fig = go.Figure([go.Scatter(x=frame[z], y=scaled[name], mode="lines+markers", name=name) for name in drawn])
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=z,
                       yaxis_title="feature (standard deviations)", legend=dict(font=dict(size=10)))
     st.plotly_chart(fig, key="traverse_response", config={"displayModeBar": False})
