@@ -164,7 +164,8 @@ def map_panel() -> None:
     if note:
         st.caption(note)
     fig = ws.cached(("map", colour_by),
-                    lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label))
+                    lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label,
+                                       name_column=ws.dataset.name_column))
     rows, drawn = drawn_rows(fig)
     if drawn < rows:
         st.caption(big_map.describe(rows, drawn))

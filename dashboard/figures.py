@@ -146,8 +146,10 @@ def category_colours(c: Colouring) -> tuple[dict[str, str], str | None]:
     return colours, f"other ({rest:,} values)"
 
 
-def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel) -> list[go.Scattergl]:
-    """One trace per category over the rows `ids` (every row, or a big map's sample)."""
+def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel,
+                    names: np.ndarray | None = None) -> list[go.Scattergl]:
+    """One trace per category over the rows `ids` (every row, or a big map's sample); `names`: each row's
+    name for the hover."""
     traces = []
     colours, other = category_colours(c)
     values = c.values[ids]
@@ -156,13 +158,23 @@ def category_traces(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel
         groups.append((other, ~np.isin(values, list(colours)), OTHER_COLOUR))
     for name, mask, colour in groups:
         rows = ids[mask]
+        named = None if names is None else names[rows]
+        if name.startswith("other"):  # many values in one trace: each point says its own
+            text, tail = joined(c.values[rows], named), "%{text}"
+        else:
+            text, tail = named, name + ("" if named is None else "<br>%{text}")
         traces.append(go.Scattergl(
-            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(name), customdata=rows,
-            text=c.values[rows] if name.startswith("other") else None,
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(name), customdata=rows, text=text,
             marker=dict(size=size, color=colour, opacity=0.8), selected=sel, unselected=unsel,
-            hovertemplate=f"row %{{customdata}}<br>{colour_by}: " + ("%{text}" if name.startswith("other") else name)
-            + "<extra></extra>"))
+            hovertemplate=f"row %{{customdata}}<br>{colour_by}: {tail}<extra></extra>"))
     return traces
+
+
+def joined(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:
+    """Two hover lines per point, either may be absent."""
+    if first is None or second is None:
+        return first if second is None else second
+    return np.asarray([f"{a}<br>{b}" for a, b in zip(first, second, strict=True)], dtype=object)
 
 
 def scale_span(values: np.ndarray) -> tuple[float, float]:
@@ -217,9 +229,13 @@ def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, h
     return traces
 
 
+NAME_HOVER_CHARS = 40  # a row's name in the map's hover, cut beyond this
+
+
 def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by: str, label: str | None,
-               height: int = 560) -> go.Figure:
-    """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata.
+               height: int = 560, name_column: str | None = None) -> go.Figure:
+    """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata, and the
+    hover names the row (`name_column`, Dataset.name_column) and its label.
     Above big_map.SAMPLE_ABOVE rows the traces hold a seeded sample (big_map.sample_rows) over a
     Datashader image of every row, coloured the same way; `drawn_rows(fig)` says which rows are drawn."""
     xy = np.asarray(xy, dtype=np.float32)
@@ -227,12 +243,16 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     ids = big_map.sample_rows(errors) if big_map.sampled(n) else np.arange(n)
     ids = ids.astype(np.int32)
     size = point_size(len(ids))
-    hover_label = category_values(meta[label]) if label and label in meta else None
+    names = None
+    if name_column and name_column in meta:
+        names = np.asarray([v if len(v) <= NAME_HOVER_CHARS else v[: NAME_HOVER_CHARS - 1] + "…"
+                            for v in category_values(meta[name_column])], dtype=object)
+    hover_label = joined(category_values(meta[label]) if label and label in meta else None, names)
     c = colouring(meta, errors, colour_by)
     sel = dict(marker=dict(size=size + 9, opacity=1.0))
     unsel = dict(marker=dict(opacity=0.35))
     if c.kind == "category":
-        traces = category_traces(xy, ids, c, colour_by, size, sel, unsel)
+        traces = category_traces(xy, ids, c, colour_by, size, sel, unsel, names)
     elif c.kind == "number":
         traces = number_trace(xy, ids, c, colour_by, size, sel, unsel, hover_label)
     else:

@@ -100,6 +100,20 @@ def test_a_date_column_colours_on_a_scale_of_dates():
     assert colouring(few, np.zeros(100), "date").kind == "category", "a few dates stay categories"
 
 
+def test_the_hover_names_the_row():
+    """vcd's Baseball: the hover said 'row 12, league87: A', not which player; names are cut at 40 characters."""
+    n = 100
+    meta = pd.DataFrame({"k": ["a", "b"] * 50, "name": [f"Player {i}" for i in range(n)], "v": np.arange(n) * 1.0})
+    meta.loc[3, "name"] = "x" * 60
+    by_kind = map_figure(xy(n), np.zeros(n), meta, "k", "k", name_column="name").data[1]
+    assert list(by_kind.text[:2]) == ["Player 0", "Player 2"] and "k: a<br>%{text}" in by_kind.hovertemplate
+    by_value = map_figure(xy(n), np.zeros(n), meta, "v", "k", name_column="name").data[1]
+    assert list(by_value.text[:2]) == ["a<br>Player 0", "b<br>Player 1"]
+    assert by_value.text[3] == "b<br>" + "x" * 39 + "…"
+    plain = map_figure(xy(n), np.zeros(n), meta, "k", "k").data[1]
+    assert plain.text is None and plain.hovertemplate == "row %{customdata}<br>k: a<extra></extra>"
+
+
 def test_a_highlight_rings_rows_without_touching_the_cached_figure():
     meta = pd.DataFrame({"k": ["a", "b"] * 50})
     base = map_figure(xy(100), np.zeros(100), meta, "k", None)
