@@ -383,6 +383,11 @@ def loss_figure(history: list[dict], height: int = 260) -> go.Figure:
         fig.add_scatter(x=epochs, y=[h["val_loss"] for h in history], name="validation", mode=mode)
     if few:
         fig.update_xaxes(dtick=1 if len(epochs) <= 10 else 5, tick0=0)
+    losses = [v for h in history for v in (h["train_loss"], h.get("val_loss")) if v is not None and v > 0]
+    if losses:  # every tick labelled with its value: Plotly's minor labels read "2, 3" for 0.2, 0.3
+        ticks, labels = log_ticks(min(losses), max(losses))
+        if len(ticks) >= 2:
+            fig.update_yaxes(tickvals=ticks, ticktext=labels)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       title=dict(text="Loss per epoch", font=dict(size=14)), xaxis_title="epoch", yaxis_title="loss",
                       yaxis_type="log", legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))

@@ -280,3 +280,12 @@ def test_a_short_run_s_loss_is_drawn_as_points_on_whole_epochs():
     long = [{"epoch": e, "train_loss": 1 / e, "val_loss": None} for e in range(1, LOSS_MARKERS_UP_TO + 2)]
     fig = loss_figure(long)
     assert [t.mode for t in fig.data] == ["lines"] and fig.layout.xaxis.dtick is None
+
+
+def test_the_loss_axis_labels_every_tick_with_its_value():
+    """HistData's Quarrels: the validation loss near 0.38 sat between ticks Plotly labelled '3' and '4'."""
+    from dashboard.figures import loss_figure
+
+    history = [{"epoch": e, "train_loss": 6.0 / e, "val_loss": 0.38 + 1 / e} for e in range(1, 101)]
+    axis = loss_figure(history).layout.yaxis
+    assert axis.type == "log" and list(axis.ticktext) == ["0.1", "0.2", "0.5", "1", "2", "5"]
