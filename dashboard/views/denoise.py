@@ -24,16 +24,18 @@ def pca(ws: Workspace):
 def render(ws: Workspace, row: int) -> None:
     ds, m = ws.dataset, ws.model
     trained = m.config_.objective == "denoising"
-    c1, c2 = st.columns(2)
-    kind = c1.segmented_control("Noise", NOISE_KINDS, key="denoise_kind", persist_state="page", required=True,
+    # One above the other: side by side in the inspector's width, the noise's second option was cut off.
+    kind = st.segmented_control("Noise", NOISE_KINDS, key="denoise_kind", persist_state="page", required=True,
                                 default=m.config_.noise if trained else NOISE_KINDS[0])
-    level = c2.slider("Strength", 0.05, 0.9, float(m.config_.noise_level) if trained else 0.3, 0.05,
+    level = st.slider("Strength", 0.05, 0.9, float(m.config_.noise_level) if trained else 0.3, 0.05,
                       key="denoise_level", persist_state="page",
                       help="Gaussian: the noise's standard deviation. Masking: the share of values set to 0.")
     one = denoise(m, ds.X[row : row + 1], kind, level, seed=row, pca=pca(ws))
-    if ds.kind == "image":
-        show_images([("clean", to_pil(one.clean[0])), (f"noisy · error {one.noisy_mse[0]:.4g}", to_pil(one.noisy[0])),
-                     (f"model output · error {one.denoised_mse[0]:.4g}", to_pil(one.denoised[0]))])
+    if ds.kind == "image":  # short captions under images a third of the inspector wide; the errors below them
+        show_images([("clean", to_pil(one.clean[0])), ("noisy", to_pil(one.noisy[0])),
+                     ("model output", to_pil(one.denoised[0]))])
+        st.caption(f"Error against the clean image: noisy {one.noisy_mse[0]:.4g}, model output "
+                   f"{one.denoised_mse[0]:.4g}.")
     else:
         pre = ds.preprocessor
         frames = [pre.inverse_transform(a) for a in (one.clean, one.noisy, one.denoised)]
