@@ -251,15 +251,19 @@ class Dataset:
     @cached_property
     def name_column(self) -> str | None:
         """The meta column that names a row: an image's file; in a table, the first text column that is
-        neither the label nor a feature and whose values are nearly all distinct (a title, a name, an id),
-        judged on its first NAME_SCAN_ROWS values. None when no column names rows."""
+        neither the label nor a feature (a date feature may be one) and whose values are nearly all distinct
+        (a title, a name, an id, the day of a time series), judged on its first NAME_SCAN_ROWS values. None
+        when no column names rows."""
         if "file" in self.meta.columns:
             return "file"
         features = set(getattr(self.preprocessor, "columns", ()))
+        # a date names a row of a time series even when it is learned from: "Row 360 · 1997-06-30"
+        dates = {c.name for c in getattr(self.preprocessor, "numeric", ()) if c.kind == "datetime"}
         for col in self.meta.columns:
             series = self.meta[col]
-            if col == self.label or col in features or not (pd.api.types.is_object_dtype(series)
-                                                             or pd.api.types.is_string_dtype(series)):
+            text = pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+            if col == self.label or (col in features and col not in dates) or not (
+                    text or (col in dates and pd.api.types.is_datetime64_any_dtype(series))):
                 continue
             head = series.iloc[:NAME_SCAN_ROWS]
             present = head.dropna()

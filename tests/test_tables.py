@@ -225,6 +225,12 @@ def test_a_text_column_of_distinct_values_names_the_rows():
     assert table_dataset(df, label="title").name_column is None  # the label is already in the title
     df["title"] = [f"Film {i % 4}" for i in range(n)]  # a few values repeated: a category, not names
     assert table_dataset(df).name_column is None
+    series = pd.DataFrame({"date": pd.date_range("1967-07-31", periods=n, freq="ME").strftime("%Y-%m-%d"),
+                           "pce": np.arange(n) * 2.5, "pop": np.sin(np.arange(n))})
+    ds = table_dataset(series)
+    assert ds.name_column == "date" and "date" in ds.preprocessor.columns, "a day of a time series, learned too"
+    panel = series.assign(date=np.repeat(series["date"][:8].to_numpy(), 5))  # repeated days name no row
+    assert table_dataset(panel).name_column is None
 
 
 def test_datetimes_become_seconds():
