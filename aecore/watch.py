@@ -120,7 +120,7 @@ class Watcher:
     def __call__(self, report: EpochReport) -> None:
         with self._lock:
             if self._due(report.epoch):
-                self._take(report)
+                self._take(report.epoch, report.elapsed)
 
     def _due(self, epoch: int) -> bool:
         """Always the first frame; then once training since the last frame has taken at least
@@ -164,8 +164,7 @@ class Watcher:
         with self._lock:
             self._take(kept_epoch, seconds, kept=True)
 
-    def _take(self, report: EpochReport | int, seconds: float | None = None, kept: bool = False) -> None:
-        epoch, seconds = (report, seconds) if isinstance(report, int) else (report.epoch, report.elapsed)
+    def _take(self, epoch: int, seconds: float, kept: bool = False) -> None:
         start = time.perf_counter()
         xy = project(self.codes(), "pca")  # (m, 2) float32: PCA of wider codes, 2-D as they are, 1-D with y = 0
         previous = self.latest
