@@ -30,6 +30,12 @@ def training_view(ws: Workspace) -> None:
         st.markdown(ws.comparison.summary())
     if m.history_:
         st.plotly_chart(loss_figure(m.history_), key=f"loss_{ws.version}", config={"displayModeBar": False})
+        if ws.comparison and ws.comparison.held_out and len(m.split_["test"]) and len(m.split_["val"]):
+            st.caption(f"The loss is what training minimises (with a sparse or variational model, its penalty "
+                       f"too), on the training rows and on the {len(m.split_['val']):,} validation rows early "
+                       f"stopping watches. The error beside PCA's is on {len(m.split_['test']):,} other rows, "
+                       "the test rows, which training never uses: the two can differ, most when a few rows hold "
+                       "extreme values.")
     replay(ws)
     st.caption("A walk between two rows, decoded step by step: pick a point on the map and open its Walk view.")
     if m.is_variational:

@@ -99,3 +99,6 @@ def test_data_and_training_views_describe_the_model(cancer):
     open_view(cancer, "Training")
     page = texts(cancer)
     assert "autoencoder · latent" in page
+    split = ws(cancer).model.split_  # the loss's validation rows are not the test rows the error is measured on
+    assert f"on the {len(split['val']):,} validation rows early stopping watches" in page
+    assert f"The error beside PCA's is on {len(split['test']):,} other rows" in page
