@@ -139,13 +139,44 @@ def with_missing(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), MISSING)
 
 
+def code_for_missing(series: pd.Series) -> float | None:
+    """The README's rule, as a person would apply it: a negative 9, 99, ... 99999 beside values never below
+    0, or a positive one in 2 rows or more at 4 times every other value at least, with 10 other values
+    or more; the most frequent when several qualify."""
+    present = series.dropna().astype(float)
+    candidates = []
+    for digits in range(1, 6):
+        for code in (-(10.0**digits - 1), 10.0**digits - 1):
+            if code == 9.0:
+                continue  # 9 itself is no code
+            count = int((present == code).sum())
+            rest = present[present != code]
+            if count == 0 or len(rest) < 10:
+                continue
+            if (code < 0 and rest.min() >= 0) or (code > 0 and count >= 2 and code >= 4 * rest.abs().max()):
+                candidates.append((count, code))
+    return max(candidates)[1] if candidates else None
+
+
+def zero_one(series: pd.Series, kind: str) -> bool:
+    """Numbers that are only 0 and 1, in 10 rows or more: a yes/no column."""
+    present = series.dropna()
+    return kind in ("int", "float") and len(present) >= 10 and set(present.astype(float)) == {0.0, 1.0}
+
+
 def features_of(series: pd.Series, kind: str) -> int:
     """How many features a column should give, by the loader's rules: none when it carries nothing
     (one value once missing values are filled, or a row number 0, 1, 2, ..., gaps in at most a tenth of its
-    steps); a category column one per value, '(missing)' included; any other column one."""
+    steps, or 90% or more missing counting its missing-value code); a category column one per value,
+    '(missing)' included; any other column one."""
     if kind == "category":
         values = with_missing(series).nunique()
         return values if values >= 2 else 0
+    code = code_for_missing(series) if kind in ("int", "float") else None
+    if code is not None:
+        if (series.isna().sum() + (series == code).sum()) >= 0.9 * len(series):
+            return 0
+        series = series.where(series != code)
     present = series.dropna()
     steps = present.diff().iloc[1:]
     row_number = (kind == "int" and len(present) == len(series) >= 10 and present.iloc[0] in (0, 1)
@@ -171,12 +202,17 @@ def test_decoding_the_features_gives_the_table_back(table):
     decoded = ds.decode_rows(ds.X)
     for col in pre.numeric:
         original = df[col.name]
-        if kinds[col.name] == "bool":
+        if kinds[col.name] == "bool" or zero_one(original, kinds[col.name]):
             assert col.kind == "bool"
-            expected = original.map({True: 1.0, False: 0.0}).astype(float).fillna(col.fill).to_numpy() >= 0.5
+            as_numbers = original.map({True: 1.0, False: 0.0}) if kinds[col.name] == "bool" else original
+            expected = as_numbers.astype(float).fillna(col.fill).to_numpy() >= 0.5
             assert np.array_equal(decoded[col.name].to_numpy(), expected), col.name
             continue
         assert kinds[col.name] in ("float", "int") and col.kind == "number"
+        code = code_for_missing(original)
+        assert col.missing_code == code
+        if code is not None:
+            original = original.where(original != code)
         assert col.fill == np.median(original.dropna().astype(float)), "missing numbers are set to the median"
         expected = original.astype(float).fillna(col.fill).to_numpy()
         scale = max(np.abs(expected).max(), col.std)  # float32 features keep ~7 significant digits of the range
