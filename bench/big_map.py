@@ -112,12 +112,13 @@ def figure_bytes(bundle: Path) -> dict:
 
     b = load_bundle(bundle)
     args = (b.xy, b.errors, b.dataset.meta, b.dataset.label, b.dataset.label)
+    named = {"name_column": b.dataset.name_column}  # as the app draws it: each row's file in the hover
     started = time.perf_counter()
-    sampled = pio.to_json(figures.map_figure(*args), validate=False)
+    sampled = pio.to_json(figures.map_figure(*args, **named), validate=False)
     build_s = time.perf_counter() - started
     keep, big_map.SAMPLE_ABOVE = big_map.SAMPLE_ABOVE, len(b.xy)
     try:
-        every = pio.to_json(figures.map_figure(*args), validate=False)
+        every = pio.to_json(figures.map_figure(*args, **named), validate=False)
     finally:
         big_map.SAMPLE_ABOVE = keep
     return {"figure": len(sampled), "every row": len(every), "build s": build_s}

@@ -232,6 +232,18 @@ def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, h
 NAME_HOVER_CHARS = 40  # a row's name in the map's hover, cut beyond this
 
 
+def drawn_text(meta: pd.DataFrame, column: str | None, ids: np.ndarray, n: int,
+               cut: int | None = None) -> np.ndarray | None:
+    """A column's values as text for the drawn rows `ids` only (a big map draws a sample of a million), in
+    an array over all n rows; cut beyond `cut` characters."""
+    if not column or column not in meta:
+        return None
+    out = np.empty(n, dtype=object)
+    values = category_values(meta[column].iloc[ids])
+    out[ids] = values if cut is None else [v if len(v) <= cut else v[: cut - 1] + "…" for v in values]
+    return out
+
+
 def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by: str, label: str | None,
                height: int = 560, name_column: str | None = None) -> go.Figure:
     """One Scattergl per category (legend), or one with a colour scale; row ids ride in customdata, and the
@@ -243,11 +255,12 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     ids = big_map.sample_rows(errors) if big_map.sampled(n) else np.arange(n)
     ids = ids.astype(np.int32)
     size = point_size(len(ids))
-    names = None
-    if name_column and name_column in meta:
-        names = np.asarray([v if len(v) <= NAME_HOVER_CHARS else v[: NAME_HOVER_CHARS - 1] + "…"
-                            for v in category_values(meta[name_column])], dtype=object)
-    hover_label = joined(category_values(meta[label]) if label and label in meta else None, names)
+    hover_label = drawn_text(meta, label, ids, n)
+    names = drawn_text(meta, name_column, ids, n, cut=NAME_HOVER_CHARS)
+    if hover_label is not None and names is not None:
+        hover_label[ids] = joined(hover_label[ids], names[ids])
+    elif names is not None:
+        hover_label = names
     c = colouring(meta, errors, colour_by)
     sel = dict(marker=dict(size=size + 9, opacity=1.0))
     unsel = dict(marker=dict(opacity=0.35))
