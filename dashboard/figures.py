@@ -186,6 +186,11 @@ def scale_span(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def cut_text(text: str, chars: int) -> str:
+    """Text of at most `chars` characters, an ellipsis ending what was cut."""
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
 COLOURBAR_CHARS = 12  # a colour bar's title, cut beyond this (longer ran off the plot: "reconstruction err")
 
 
@@ -193,7 +198,7 @@ def short(name: str) -> str:
     """A column's name as a colour bar's title."""
     if name == ERROR_COLUMN:
         return "error"
-    return name if len(name) <= COLOURBAR_CHARS else name[: COLOURBAR_CHARS - 1] + "…"
+    return cut_text(name, COLOURBAR_CHARS)
 
 
 def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, hover_label) -> list[go.Scattergl]:
@@ -240,7 +245,7 @@ def drawn_text(meta: pd.DataFrame, column: str | None, ids: np.ndarray, n: int,
         return None
     out = np.empty(n, dtype=object)
     values = category_values(meta[column].iloc[ids])
-    out[ids] = values if cut is None else [v if len(v) <= cut else v[: cut - 1] + "…" for v in values]
+    out[ids] = values if cut is None else [cut_text(v, cut) for v in values]
     return out
 
 

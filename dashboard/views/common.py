@@ -14,6 +14,7 @@ from aecore import Dataset
 from aecore.dataset import TablePreprocessor, category_value
 from aecore.describe import compare_table_row
 
+from ..figures import cut_text
 from ..render import DISPLAY_PX, diff_heatmap, to_pil
 
 GALLERY_COLS = 6
@@ -108,7 +109,7 @@ def row_title(ds: Dataset, row: int) -> str:
         parts.append(f"{ds.label} {category_value(ds.meta[ds.label].iat[row])}")
     if ds.name_column is not None:
         name = category_value(ds.meta[ds.name_column].iat[row])
-        parts.append(name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…")
+        parts.append(cut_text(name, NAME_CHARS))
     return " · ".join(escape_markdown(part) for part in parts)
 
 
