@@ -37,7 +37,6 @@ def training_view(ws: Workspace) -> None:
                        "the test rows, which training never uses: the two can differ, most when a few rows hold "
                        "extreme values.")
     replay(ws)
-    st.caption("A walk between two rows, decoded step by step: pick a point on the map and open its Walk view.")
     if m.is_variational:
         kl = m.kl_per_dim(ws.dataset.X[:KL_SAMPLE])
         st.markdown("**KL per latent dimension** (near 0: a dimension the model does not use)")

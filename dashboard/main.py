@@ -44,7 +44,13 @@ def start_warm_up() -> threading.Thread:
     return thread
 
 
+# Streamlit's wide layout starts the page 6rem down: on a 768 px high laptop screen the map began below the
+# fold. A style element takes no room on the page.
+PAGE_TOP = "<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>"
+
+
 def header(ws: Workspace) -> None:
+    st.html(PAGE_TOP)
     st.title("Latent explorer")
     if ws.ready:
         ds, m = ws.dataset, ws.model

@@ -13,6 +13,7 @@ from streamlit.elements.plotly_chart import PlotlyState
 
 from dashboard.explore_panel import apply_selection, map_key, point_id
 from dashboard.figures import GRID_ID
+from dashboard.main import PAGE_TOP
 from dashboard.render import to_pil
 from dashboard.state import VIEW_KEY, Pick, Workspace
 from tests.fixtures_ui import data_point, image_captions, plotly_state, select, texts, ws
@@ -25,6 +26,7 @@ def test_default_load_opens_pretrained_digits(app):
     assert w.dataset.kind == "image" and w.dataset.n == 1797
     assert w.source.startswith("sample: digits")
     assert app.title[0].value == "Latent explorer"
+    assert any(el.proto.body == PAGE_TOP for el in app.get("html")), "the page starts higher than Streamlit's 6rem"
     views = app.segmented_control(key=VIEW_KEY)
     assert views.options == ["Explore", "Compare", "Anomalies", "Training", "Data", "Export"]
     assert views.value == "Explore", "the page opens on the map"
