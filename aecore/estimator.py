@@ -228,11 +228,10 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         X_all = torch.from_numpy(arr)
         train_rows = torch.from_numpy(self.split_["train"])  # batches gather from X_all: no copy of the rows
         X_val = X_all[torch.from_numpy(self.split_["val"])] if len(self.split_["val"]) else None
-        if self.pca_init:
-            self.network_.start_at_pca(X_all, train_rows)
+        at_pca = self.pca_init and self.network_.start_at_pca(X_all, train_rows)
         epochs = self.epochs or default_epochs(len(train_rows), self.batch_size)
         settings = TrainSettings(epochs, self.batch_size, float(self.lr), float(self.weight_decay), self.patience,
-                                 self.max_seconds, self.seed, self.precision)
+                                 self.max_seconds, self.seed, self.precision, "PCA's solution" if at_pca else "")
         self.history_, self.result_ = train(self.network_, X_all, X_val, settings, callback, cancel, dist,
                                             train_rows=train_rows)
         return self

@@ -98,6 +98,7 @@ class TrainSettings:
     max_seconds: float | None = None
     seed: int = 0
     precision: str = "fp32"     # one of PRECISIONS
+    start: str = ""             # what the starting weights are ("PCA's solution"), for when no epoch beats them
 
 
 def check_precision(precision: str, device: torch.device) -> None:
@@ -354,6 +355,15 @@ def run_epoch_shared(model: nn.Module, rows: Callable, n: int, order: torch.Tens
     return out
 
 
+def start_score(net: Network, X_val: torch.Tensor, dist: Context | None) -> float:
+    """The starting weights' validation loss (rank 0's on every rank), or infinity when it is not finite."""
+    if dist is None:
+        score = evaluate(net, X_val)[0]
+    else:
+        score = from_main(dist, [evaluate_shared(net, X_val, dist)[0]])[0]
+    return score if math.isfinite(score) else math.inf
+
+
 def distributed_model(net: Network, ctx: Context) -> nn.Module:
     from torch.nn.parallel import DistributedDataParallel
 
@@ -378,25 +388,40 @@ def epochs_text(n: int) -> str:
     return f"{n:,} epoch" + ("" if n == 1 else "s")
 
 
+# Fewer epochs than this under a time limit: the message says a longer limit would let the model learn more.
+FEW_EPOCHS = 5
+
+
+def kept_weights(best_epoch: int, start: str) -> str:
+    """Which weights were kept: "epoch 12", or the starting weights when no epoch beat them on validation."""
+    if best_epoch:
+        return f"epoch {best_epoch}"
+    return "the starting weights" + (f" ({start})" if start else "")
+
+
 def result_message(run: Run, best_epoch: int) -> str:
     """One sentence for a person on how the run ended and which weights were kept."""
     s, n = run.settings, len(run.history)
-    epochs = epochs_text(n)
+    epochs, kept = epochs_text(n), kept_weights(best_epoch, s.start)
     if run.status == TrainStatus.DIVERGED:
-        return (f"Training diverged in epoch {run.epoch} ({run.diverged_in} became NaN or infinite). Kept the "
-                f"weights of epoch {best_epoch}. Try a lower learning rate.")
+        weights = f"the weights of {kept}" if best_epoch else kept
+        return (f"Training diverged in epoch {run.epoch} ({run.diverged_in} became NaN or infinite). Kept "
+                f"{weights}. Try a lower learning rate.")
     if run.status == TrainStatus.CANCELLED:
-        return f"Stopped by request after {epochs}. Kept the best model so far (epoch {best_epoch})."
+        return f"Stopped by request after {epochs}. Kept the best model so far ({kept})."
+    if not best_epoch and n:
+        kept += ": no epoch improved on them on the validation rows"
     if run.status == TrainStatus.EARLY_STOPPED:
         return (f"Stopped early after {epochs}: validation loss had not improved for {epochs_text(s.patience)}. "
-                f"Kept epoch {best_epoch}.")
+                f"Kept {kept}.")
     if run.status == TrainStatus.TIME_LIMIT:
+        more = " A longer time limit would let it learn more." if n < FEW_EPOCHS else ""
         if run.seen < run.rows:
             return (f"Reached the {s.max_seconds:g} s time limit {run.seen:,} of {run.rows:,} rows into epoch "
-                    f"{run.epoch}. Kept epoch {best_epoch}.")
-        return f"Reached the {s.max_seconds:g} s time limit after {epochs}. Kept epoch {best_epoch}."
+                    f"{run.epoch}. Kept {kept}.{more}")
+        return f"Reached the {s.max_seconds:g} s time limit after {epochs}. Kept {kept}.{more}"
     fitted = f" (as many as fit the {s.max_seconds:g} s time limit)" if run.planned < s.epochs else ""
-    return f"Trained {epochs}{fitted}; kept epoch {best_epoch}."
+    return f"Trained {epochs}{fitted}; kept {kept}."
 
 
 def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, settings: TrainSettings,
@@ -432,6 +457,8 @@ def train(net: Network, X_train: torch.Tensor, X_val: torch.Tensor | None, setti
     best = BestWeights(copy.deepcopy(net.state_dict()))
     has_val = X_val is not None and len(X_val) > 0
     start = time.perf_counter()
+    if has_val:  # the start competes too: a run too short to beat it (PCA's solution) keeps it
+        best.score = start_score(net, X_val, dist)
     # An epoch that runs past the time limit by TIME_LIMIT_GRACE is cut short there (under torchrun, at the
     # same batch on every rank: the first rank whose clock passes it stops them all).
     deadline = start + settings.max_seconds * (1 + TIME_LIMIT_GRACE) if settings.max_seconds else None

@@ -50,11 +50,32 @@ def test_best_weights_are_kept(table_X, fast):
     def keep(report):
         states[report.epoch] = snapshot(model)
 
-    model = Autoencoder(**dict(fast, epochs=5))
+    model = Autoencoder(**dict(fast, epochs=5, pca_init=False))  # a random start: the epochs beat it
     model.fit(table_X, callback=keep)
     best = min(model.history_, key=lambda h: h["val_loss"])["epoch"]
     assert model.result_.best_epoch == best
     assert same_weights(snapshot(model), states[best])
+
+
+def test_a_run_that_never_beats_its_pca_start_keeps_it(table_X, fast):
+    """Five epochs at a high learning rate never beat PCA's solution on these rows: the model stays PCA's
+    (its validation loss is the start's), and the message says why."""
+    model = Autoencoder(**dict(fast, epochs=5)).fit(table_X)
+    assert model.result_.best_epoch == 0 and len(model.history_) == 5
+    assert all(h["val_loss"] > 0 for h in model.history_)
+    assert model.result_.message == ("Trained 5 epochs; kept the starting weights (PCA's solution): no epoch "
+                                     "improved on them on the validation rows.")
+    cancelled = threading.Event()
+    cancelled.set()  # stopped before its first batch: the starting weights, PCA's solution
+    start = Autoencoder(**dict(fast, epochs=5)).fit(table_X, cancel=cancelled)
+    assert start.result_.epochs_run == 0
+    np.testing.assert_array_equal(model.transform(table_X), start.transform(table_X))
+
+
+def test_a_short_time_limit_says_a_longer_one_would_help(table_X, fast):
+    model = Autoencoder(**dict(fast, epochs=1000, max_seconds=1e-6)).fit(table_X)
+    assert model.result_.status == "time_limit"
+    assert model.result_.message.endswith("A longer time limit would let it learn more.")
 
 
 def test_cancel_after_epoch_2(table_X, fast):
@@ -65,7 +86,7 @@ def test_cancel_after_epoch_2(table_X, fast):
         if report.epoch == 2:
             cancel.set()
 
-    model = Autoencoder(**dict(fast, epochs=50))
+    model = Autoencoder(**dict(fast, epochs=50, pca_init=False))  # a random start: the epochs beat it
     assert model.fit(table_X, callback=listener, cancel=cancel) is model
     result = model.result_
     assert result.status == "cancelled"
@@ -156,12 +177,12 @@ def test_divergence_on_validation(table_X):
 
 
 def test_early_stopping(table_X, fast):
-    # A learning rate so small that the validation loss cannot improve by the 0.01% that counts.
+    # A learning rate so small that the validation loss cannot improve on the start's by the 0.01% that counts.
     model = Autoencoder(**dict(fast, epochs=100, lr=1e-9, patience=1)).fit(table_X)
     result = model.result_
     assert result.status == "early_stopped"
-    assert result.epochs_run == 2 and result.best_epoch == 1
-    assert "Stopped early after 2 epochs" in result.message and "not improved for 1 epoch." in result.message
+    assert result.epochs_run == 1 and result.best_epoch == 0
+    assert "Stopped early after 1 epoch" in result.message and "not improved for 1 epoch." in result.message
 
 
 def test_no_validation_uses_training_loss(table_X, fast):
