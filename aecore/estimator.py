@@ -308,6 +308,14 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     def is_variational(self) -> bool:
         return isinstance(self._check_fitted(), Variational)
 
+    def same_model(self, other: Autoencoder) -> bool:
+        """Whether `other` is this very model: the same configuration and the same weights (a bundle of a
+        model loaded back beside it)."""
+        if self.config_ != other.config_:
+            return False
+        mine, theirs = self._check_fitted().state_dict(), other._check_fitted().state_dict()
+        return mine.keys() == theirs.keys() and all(torch.equal(mine[k].cpu(), theirs[k].cpu()) for k in mine)
+
 
 def warm_up() -> None:
     """Pay PyTorch's one-off costs (the optimizer imports torch._dynamo, ~3 s; first backward pass) with

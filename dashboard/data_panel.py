@@ -41,14 +41,15 @@ def digest_of(files) -> str:
     return h.hexdigest()
 
 
-def open_bundle(ws: Workspace, source, title: str, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Install a bundle's model, data and map. Raises AecoreError; the workspace changes only on success."""
+def open_bundle(ws: Workspace, source, title: str, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """Install a bundle's model, data and map; returns the install's notice (Workspace.install). Raises
+    AecoreError; the workspace changes only on success."""
     b = load_bundle(source, limits=limits)
     if b.dataset is None:
         raise DataError("This model bundle holds no data to map. Save bundles from this app, or with "
                         "`python -m aecore train`, which include the data.")
     exploration = explore(b.model, b.dataset, codes=b.codes, xy=b.xy, errors=b.errors, map_note=b.map_note)
-    ws.install(b.dataset, b.model, exploration, b.comparison, title)
+    return ws.install(b.dataset, b.model, exploration, b.comparison, title)
 
 
 def open_sample(ws: Workspace, key: str) -> None:
@@ -199,12 +200,13 @@ def load_bundle_into(ws: Workspace, source, name: str, digest: str | None, limit
     """Open a bundle (an upload or a server file) as the data and model; on failure, say why and keep all."""
     try:
         with st.spinner("Loading the model…"):
-            open_bundle(ws, source, f"model: {name}", limits)
+            note = open_bundle(ws, source, f"model: {name}", limits)
     except AecoreError as exc:
         st.sidebar.error(str(exc))
     else:
         ws.loaded_digest = digest
-        ws.notice = ("success", f"Loaded '{name}': its model, data and map are restored.")
+        restored = f"Loaded '{name}': its model, data and map are restored."
+        ws.notice = ("success", f"{restored} {note}" if note else restored)
         st.rerun()
 
 

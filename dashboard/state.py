@@ -144,10 +144,16 @@ class Workspace:
     def install(self, dataset: Dataset, model: Autoencoder, exploration: Exploration,
                 comparison: PcaComparison | None, source: str, frames: list | None = None) -> str | None:
         """A new model on the map. Of the same data as the models kept, it joins them (the oldest beyond
-        MAX_MODELS goes); of other data, it replaces them. Returns a notice when a model was dropped."""
+        MAX_MODELS goes), unless it is one of them (then that one is put on the map); of other data, it
+        replaces them. Returns a notice when a model was dropped or was kept already."""
         entry = ModelEntry(model, exploration, comparison, source, frames=list(frames or []))
         dropped = None
         if self.dataset is not None and self.entries and dataset.fingerprint == self.dataset.fingerprint:
+            kept = next((i for i, e in enumerate(self.entries) if e.model.same_model(model)), None)
+            if kept is not None:  # a bundle of a model already kept: the same model, not a second copy
+                self.active = kept
+                self._changed()
+                return f"This model is already kept ('{self.entries[kept].name}'): it is on the map, not kept twice."
             self.entries.append(entry)
             if len(self.entries) > MAX_MODELS:
                 dropped = f"Kept the {MAX_MODELS} newest models of this data; removed '{self.entries[0].name}'."

@@ -271,8 +271,10 @@ def test_shipped_sample_bundle_loads_as_saved_model(app):
     choose_source(app, "Saved model")
     app.file_uploader(key="bundle_upload").set_value(("digits.aebundle", data, "application/zip")).run()
     assert not app.exception, app.exception
-    assert ws(app).source == "model: digits.aebundle"
     assert not app.error
+    # the app opened on this very model: it is not kept twice
+    assert len(ws(app).entries) == 1 and ws(app).source == "sample: digits (pre-trained)"
+    assert any("This model is already kept" in s.value for s in app.success)
 
 
 def test_a_label_with_a_blank_cell_maps_and_scores(app):

@@ -11,6 +11,7 @@ import pytest
 from aecore.samples import DATA_DIR
 from tests.fixtures_ui import (
     by_label,
+    choose_source,
     data_point,
     fast_training,
     map_traces,
@@ -69,6 +70,18 @@ def test_models_are_bounded_and_the_oldest_goes_with_a_notice(app, monkeypatch):
     names = [e.model.config_.latent_dim for e in ws(app).entries]
     assert names == [2, 3] and oldest not in ws(app).entries
     assert any("Kept the 2 newest models of this data" in s.value for s in app.success)
+
+
+def test_a_bundle_of_a_kept_model_puts_it_back_on_the_map_once(two_models):
+    app = two_models
+    first = ws(app).entries[0]
+    choose_source(app, "Saved model")
+    data = (DATA_DIR / "digits.aebundle").read_bytes()  # the pre-trained model, kept first
+    app.file_uploader(key="bundle_upload").set_value(("digits.aebundle", data, "application/zip")).run()
+    assert not app.exception, app.exception
+    w = ws(app)
+    assert len(w.entries) == 2 and w.active == 0 and w.model is first.model
+    assert any("already kept" in s.value and "not kept twice" in s.value for s in app.success)
 
 
 def test_new_data_replaces_the_models(two_models):
