@@ -70,7 +70,7 @@ def zip_entries(data: bytes, zip_name: str, limits: Limits) -> tuple[list[Entry]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
         raise DataError(f"'{zip_name}' is not a readable ZIP file ({exc}). "
                         "Re-create the archive and upload it again.") from None
-    report, images = [], []
+    report, images = ([] if infos else [f"'{zip_name}' holds no files."]), []
     for info in infos:
         name = info.filename.replace("\\", "/")
         parts = name_parts(name)
@@ -124,6 +124,15 @@ def file_reader(path: Path, limits: Limits) -> Callable[[], bytes]:
     return read
 
 
+UNUSABLE = "Could not use"  # how the report's line on images that could not be read starts (the app warns of it)
+ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a ZIP's first member; an empty ZIP's end record
+
+
+def is_zip(data: bytes, name: str) -> bool:
+    """A ZIP by its first bytes or its name (a damaged one is then called a damaged ZIP, not an odd image)."""
+    return bytes(data[:4]) in ZIP_STARTS or name.lower().endswith(".zip")
+
+
 def is_named_bytes(src) -> bool:
     """A (name, bytes) pair, as opposed to a tuple of paths."""
     return isinstance(src, tuple) and len(src) == 2 and isinstance(src[1], (bytes, bytearray))
@@ -138,7 +147,7 @@ def gather(sources, limits: Limits) -> tuple[list[Entry], list[str]]:
         if is_named_bytes(src):
             name, data = src
             name = str(name)
-            if isinstance(data, (bytes, bytearray)) and bytes(data[:4]) == b"PK\x03\x04":
+            if is_zip(data, name):
                 e, r = zip_entries(bytes(data), name, limits)
                 entries += e
                 report += r
@@ -155,7 +164,7 @@ def gather(sources, limits: Limits) -> tuple[list[Entry], list[str]]:
                     entries.append(Entry(rel, file_reader(path, limits)))
         else:
             data, name = read_bytes(src, max(limits.max_zip_bytes, limits.max_image_bytes), "file")
-            if data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip"):
+            if is_zip(data, name):
                 e, r = zip_entries(data, name, limits)
                 entries += e
                 report += r
@@ -172,6 +181,8 @@ def decode(entry: Entry, limits: Limits) -> Image.Image:
     if len(data) > limits.max_image_bytes:
         raise DataError(f"{len(data) / 2**20:.1f} MB is over the "
                         f"{limits.max_image_bytes / 2**20:.0f} MB limit per image")
+    if not data:
+        raise DataError("an empty file (0 bytes)")
     try:
         im = Image.open(io.BytesIO(data))
         w, h = im.size
@@ -215,8 +226,12 @@ def is_colour(im: Image.Image) -> bool:
 
 
 def choose_size(sizes: list[tuple[int, int]], max_side: int) -> tuple[int, int]:
-    """The most common (width, height), scaled down so its longer side is at most max_side."""
-    w, h = Counter(sizes).most_common(1)[0][0]
+    """The size most images have (width, height), scaled down so its longer side is at most max_side: the
+    most common size when at least half the images have it, else the median width and height (images of
+    24 to 64 pixels are not all blown up to 64 because 64 was the most common of many sizes)."""
+    (w, h), count = Counter(sizes).most_common(1)[0]
+    if count * 2 < len(sizes):
+        w, h = (int(np.median([size[i] for size in sizes])) for i in (0, 1))
     scale = min(1.0, max_side / max(w, h))
     return max(1, round(w * scale)), max(1, round(h * scale))
 
@@ -226,7 +241,8 @@ def load_images(sources, size: int | tuple[int, int] | None = None, mode: str | 
     """Load images into a Dataset of shape (n, C, H, W) in [0, 1].
 
     sources: a path (image, folder or ZIP), bytes, an uploaded file, a (name, bytes) pair, or a list of these.
-    size: side length or (width, height); default the most common size, longer side at most 64 pixels.
+    size: side length or (width, height); default the size most images have (choose_size), its longer side
+    at most 64 pixels.
     mode: "L" (grayscale) or "RGB"; default RGB if any image has colour.
     Sub-folder names become the 'label' column when there are at least two of them."""
     if mode not in (None, "L", "RGB"):
@@ -243,7 +259,7 @@ def load_images(sources, size: int | tuple[int, int] | None = None, mode: str | 
             failed.append(f"{entry.name}: {exc}")
     if failed:
         shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5:,} more" if len(failed) > 5 else "")
-        report.append(f"Skipped {len(failed):,} file(s) that could not be used: {shown}.")
+        report.append(f"{UNUSABLE} {len(failed):,} file(s): {shown}.")
     if not decoded:
         raise DataError("None of the files could be read as an image. " + (failed[0] if failed else "") + ".")
     if isinstance(size, int):

@@ -15,7 +15,7 @@ from aecore import DataError, load_images
 from aecore.bundle import load_bundle
 from aecore.errors import AecoreError
 from aecore.explore import explore
-from aecore.images import UPLOAD_SUFFIXES
+from aecore.images import UNUSABLE, UPLOAD_SUFFIXES
 from aecore.limits import DEFAULT_LIMITS, Limits
 from aecore.samples import SAMPLES, bundle_path, load_sample
 from aecore.tables import TABLE_SUFFIXES, feature_columns, guess_label, plan_table, read_table
@@ -142,8 +142,8 @@ def image_source(ws: Workspace) -> None:
         help="PNG, JPEG, BMP, GIF, PGM or WebP; or one ZIP. Sub-folders become labels.")
     with st.sidebar.expander("Image options"):
         size = st.selectbox("Size", ["auto", 8, 16, 28, 32, 48, 64], key="img_size",
-                            help="Images are resized to this square size; auto keeps the most common size "
-                                 "(max 64).")
+                            help="Images are resized to this square size; auto keeps the size most of them have "
+                                 "(the median size when no one size is most of them), at most 64 pixels a side.")
         mode = st.selectbox("Colour", ["auto", "grayscale", "RGB"], key="img_mode")
     if not files:
         ws.pending_images = None
@@ -163,7 +163,14 @@ def image_source(ws: Workspace) -> None:
             return
         ws.pending_images = PendingImages(data, digest)
     if ws.pending_images is not None:
-        st.sidebar.caption(" ".join(ws.pending_images.dataset.report[-2:]) + " Press Train to learn from them.")
+        report = ws.pending_images.dataset.report
+        skipped = [line for line in report if line.startswith(UNUSABLE)]
+        if skipped:
+            st.sidebar.warning(" ".join(skipped))
+        together = (f"The {len(files)} uploads are read as one set of images; remove one with its × to leave it "
+                    "out. ") if len(files) > 1 and any(f.name.lower().endswith(".zip") for f in files) else ""
+        rest = [line for line in report if not line.startswith(UNUSABLE)]
+        st.sidebar.caption(together + " ".join(rest[-2:]) + " Press Train to learn from them.")
 
 
 def server_bundles() -> list[Path]:

@@ -147,6 +147,13 @@ def test_mixed_sizes_resized_to_most_common(image_bytes):
     assert any("Resized 1 image(s) to 8x8" in line for line in ds.report)
 
 
+def test_many_sizes_none_most_resized_to_the_median(image_bytes):
+    """Glyphs of 24 to 64 pixels: 64 is the most common size (2 of 5) but not most images' size."""
+    sides = [24, 32, 40, 64, 64]
+    ds = load_images([(f"{i}.png", image_bytes(np.zeros((s, s), np.uint8))) for i, s in enumerate(sides)])
+    assert ds.X.shape == (5, 1, 40, 40)
+
+
 def test_size_parameter_and_default_cap(image_bytes):
     wide = [("w.png", image_bytes(np.zeros((50, 100), np.uint8)))]
     assert load_images(wide).X.shape == (1, 1, 32, 64)  # longer side scaled to 64 by default
@@ -206,7 +213,7 @@ def test_corrupt_image_skipped_with_report(image_bytes):
     ds = load_images([("good.png", image_bytes(GREY)), ("bad.png", b"\x89PNG\r\n\x1a\nnot really"),
                       ("trunc.png", image_bytes(gradient(32, 32))[:60])])
     assert ds.n == 1 and ds.meta["file"].tolist() == ["good.png"]
-    skipped = [line for line in ds.report if line.startswith("Skipped 2 file(s)")]
+    skipped = [line for line in ds.report if line.startswith("Could not use 2 file(s)")]
     assert skipped and "bad.png: not a readable image" in skipped[0] and "trunc.png" in skipped[0]
 
 
@@ -220,6 +227,18 @@ def test_no_images_found(tmp_path, zip_bytes):
         load_images(tmp_path)
     with pytest.raises(DataError, match=r"No images found. Skipped 1 member\(s\) of 'docs.zip' that are not images"):
         load_images([("docs.zip", zip_bytes([("readme.txt", b"hi")]))])
+
+
+def test_a_damaged_or_empty_zip_is_called_so(image_bytes, zip_bytes):
+    """Not blamed on the image format: a .zip that is no ZIP, an empty ZIP, and an empty file."""
+    with pytest.raises(DataError, match=r"'fake.zip' is not a readable ZIP file"):
+        load_images([("fake.zip", b"this is no archive")])
+    empty = zip_bytes([])
+    assert empty[:4] == b"PK\x05\x06"
+    with pytest.raises(DataError, match=r"No images found. 'empty.zip' holds no files."):
+        load_images([("empty.zip", empty)])
+    ds = load_images([("ok.png", image_bytes(GREY)), ("blank.png", b"")])
+    assert any(line.startswith("Could not use 1 file(s): blank.png: an empty file (0 bytes)") for line in ds.report)
 
 
 def test_decompression_bomb_header_is_refused_before_decoding(image_bytes):
