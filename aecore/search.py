@@ -3,11 +3,12 @@ metadata table (the original rows of a table, or file/label for images).
 
 Rules, in order:
 - an empty or blank query matches nothing;
-- `column:value` looks in that one column only: text equal to value (ignoring case), or a number equal
-  to it; a column that does not exist is an error that lists the columns. Not column syntax: a value
-  starting with '/' or '\\' ("http://...", "C:\\data"), or a name starting with a digit that is no
-  column's ("12:30");
-- a whole number ("42") is that row id, when there is such a row, and any number equal to it;
+- `column:value` looks in that one column only: text equal to value (as written when some row has it
+  so, else ignoring case), or a number equal to it; a column that does not exist is an error that lists
+  the columns. Not column syntax: a value starting with '/' or '\\' ("http://...", "C:\\data"), or a
+  name starting with a digit that is no column's ("12:30");
+- a whole number ("42") is that row id, when there is such a row, any number equal to it, and text equal
+  to it (a folder of 7s is labelled '7');
 - anything else is text found anywhere in a text column (ignoring case), and, when it reads as a
   number ("0.5"), any number equal to it.
 Missing values never match. Every column is searched whole-column at once (no Python loop over rows):
@@ -65,6 +66,10 @@ def find_rows(meta: pd.DataFrame, query: str, limit: int = DEFAULT_LIMIT) -> Sea
         if 0 <= row < n:
             mask[row] = True
             found.append("row id")
+        texts = [c for c in meta.columns if _is_text(meta[c])]  # a label '7' (a folder of 7s) is equal text
+        hits = _search_columns(meta, texts, lambda s: _equals_text(s, query), mask)
+        if hits:
+            found.append(f"{_names(hits)} is '{query}'")
     else:
         texts = [c for c in meta.columns if _is_text(meta[c])]
         if texts:
@@ -188,19 +193,22 @@ def _contains(series: pd.Series, query: str) -> np.ndarray:
 
 
 def _equals_text(series: pd.Series, value: str) -> np.ndarray:
-    value = value.lower()
+    """Text equal to value: as written when any row has it so (labels 'a' and 'A' are different classes),
+    else ignoring case."""
+    exact = _equal_text(series, value, lower=False)
+    return exact if exact.any() else _equal_text(series, value.lower(), lower=True)
 
+
+def _equal_text(series: pd.Series, value: str, lower: bool) -> np.ndarray:
     def match(s: pd.Series) -> np.ndarray:
-        return (s.str.strip().str.lower() == value).to_numpy(dtype=bool, na_value=False)
+        s = s.str.strip()
+        return ((s.str.lower() if lower else s) == value).to_numpy(dtype=bool, na_value=False)
 
     if isinstance(series.dtype, pd.CategoricalDtype):
         return _by_category(series, match)
-    if not _is_text(series):  # yes/no, dates: as they print
+    if not _is_text(series) or series.dtype == object:  # yes/no, dates, mixed objects (a 7 among words): as they print
         series = _as_text(series)
-    try:
-        return match(series)
-    except AttributeError:
-        return match(_as_text(series))
+    return match(series)
 
 
 def _count(k: int, noun: str) -> str:

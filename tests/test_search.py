@@ -29,9 +29,17 @@ def test_blank_query_matches_nothing(meta):
 def test_whole_number_is_a_row_id_and_equal_numbers(meta):
     result = find_rows(meta, "2")
     assert result.rows.tolist() == [2] and result.rows.dtype == np.int64 and result.how == "row id; 'age' = 2"
-    seven = find_rows(meta, "7")  # no row 7; age 7 in rows 1 and 4; never text ("dogs/7.png" is not searched)
-    assert seven.rows.tolist() == [1, 4] and seven.how == "'age' = 7"
+    seven = find_rows(meta, "7")  # no row 7; age 7 in rows 1 and 4, note '7' in row 4; never part of a text
+    assert seven.rows.tolist() == [1, 4] and seven.how == "'note' is '7'; 'age' = 7"  # ("dogs/7.png" is not)
     assert find_rows(meta, "99").total == 0 and "no match" in find_rows(meta, "99").how
+
+
+def test_whole_number_finds_a_folder_label_beside_the_row_id():
+    """Images from class folders 0-9: '7' is row 7 and every image labelled 7."""
+    images = pd.DataFrame({"file": [f"{d}/img{i}.png" for i, d in enumerate("7137")],
+                           "label": pd.Categorical(list("7137"))})
+    found = find_rows(images, "3")
+    assert found.rows.tolist() == [2, 3] and found.how == "row id; 'label' is '3'"
 
 
 def test_text_anywhere_ignoring_case(meta):
@@ -61,7 +69,8 @@ def test_column_value_is_exact_in_one_column(meta):
     assert find_rows(meta, "file:cats/tom.png").rows.tolist() == [2]
     assert find_rows(meta, "file:tom").total == 0  # exact, not a substring
     assert find_rows(meta, "AGE: 7").rows.tolist() == [1, 4]  # column names ignore case too
-    assert find_rows(meta, "note:ok").rows.tolist() == [0, 3]
+    assert find_rows(meta, "note:ok").rows.tolist() == [0]  # as written, when some row has it so
+    assert find_rows(meta, "note:Ok").rows.tolist() == [0, 3]  # else ignoring case
     assert "not one" in find_rows(meta, "age:old").how
 
 
@@ -78,7 +87,8 @@ def test_column_value_on_yes_no_dates_and_numbers_held_as_objects():
     assert find_rows(other, "day:2021-01-01").rows.tolist() == [0]
     assert find_rows(other, "code:22").rows.tolist() == [1]
     assert find_rows(other, "code:None").total == 0 and find_rows(other, "2x").total == 0
-    assert find_rows(other, "22").how == "no match in row ids"
+    found = find_rows(other, "22")  # no row 22, but a code written 22
+    assert found.rows.tolist() == [1] and found.how == "'code' is '22'"
 
 
 def test_limit_keeps_the_first_rows_and_counts_all():
