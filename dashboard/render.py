@@ -18,10 +18,11 @@ def to_pil(img: np.ndarray, px: int = DISPLAY_PX) -> Image.Image:
 
 
 def diff_heatmap(orig: np.ndarray, recon: np.ndarray, px: int = DISPLAY_PX) -> Image.Image:
-    """Signed difference recon - orig (mean over channels) as blue (missing ink) - white - red (added)."""
-    d = (np.asarray(recon, np.float32) - np.asarray(orig, np.float32)).mean(0)
-    d = np.clip(d, -1.0, 1.0)
-    pos, neg = np.clip(d, 0, 1), np.clip(-d, 0, 1)
-    rgb = np.stack([1 - neg, 1 - pos - neg, 1 - pos], axis=0)  # red for +, blue for -, white for 0
-    rgb = np.clip(rgb, 0, 1)
+    """Signed difference recon - orig as blue (darker) - white - red (brighter). Each channel's brightening
+    and darkening are averaged apart, so a colour shift (red up, blue down) shows as both, not as the zero
+    its signed mean would be; the square root makes a difference of 0.05 read as a fifth of the full
+    colour instead of a twentieth, so small errors are still seen."""
+    d = np.clip(np.asarray(recon, np.float32) - np.asarray(orig, np.float32), -1.0, 1.0)
+    pos, neg = np.sqrt(np.clip(d, 0, 1).mean(0)), np.sqrt(np.clip(-d, 0, 1).mean(0))
+    rgb = np.clip(np.stack([1 - neg, 1 - pos - neg, 1 - pos], axis=0), 0, 1)  # red for +, blue for -, white for 0
     return to_pil(rgb, px)

@@ -81,3 +81,17 @@ def test_a_row_s_title_gives_the_file_s_own_row_name():
     assert plain.file_row_column is None and row_title(plain, 3) == "Row 3"
     measured = exported.assign(**{"Unnamed: 0": np.arange(n) % 7})  # no row number: a feature
     assert table_dataset(measured).file_row_column is None
+
+
+def test_difference_heatmap_shows_a_colour_shift_and_small_errors():
+    from dashboard.render import diff_heatmap
+    orig = np.zeros((3, 4, 4), np.float32)
+    shifted = orig.copy()
+    shifted[0] += 0.6  # red up by what blue goes down: the signed mean over channels is 0
+    orig[2] += 0.6
+    pixels = np.asarray(diff_heatmap(orig, shifted, px=4))
+    assert (pixels[..., 1] < 200).all(), "a colour shift must not read as no difference (white)"
+    grey = np.zeros((1, 4, 4), np.float32)
+    faint = np.asarray(diff_heatmap(grey, grey + 0.05, px=4))
+    assert (faint[..., 0] == 255).all() and (faint[..., 2] < 210).all(), "a 0.05 brightening is visibly red"
+    assert (np.asarray(diff_heatmap(grey, grey, px=4)) == 255).all(), "no difference is white"
