@@ -26,17 +26,48 @@ GRID_ID = -1         # customdata of grid points (data points carry their row id
 # A numeric column with at most this many distinct values is coloured as categories (digit labels 0-9,
 # a 1-5 rating); above it, with a colour scale.
 NUMERIC_AS_CATEGORIES = 30
-# Distinct colours for categories: Glasbey's palette (colorcet), built for telling many categories apart,
-# starting with the ten familiar category10 colours. Above MAX_COLOURS categories the most common
-# MAX_COLOURS - 1 keep a colour and the rest share OTHER_COLOUR.
-PALETTE = colorcet.palette["glasbey_category10"]
 MAX_COLOURS = 100
+# A colour lighter than this relative luminance is hard to see as a small marker on the white page.
+MAX_LUMINANCE = 0.5
+NEAR_RGB = 40  # colours closer than this (Euclidean, 0-255 per channel) read as one
+
+
+def luminance(colour: str) -> float:
+    """Relative luminance (WCAG) of a '#rrggbb' colour: 0 black, 1 white."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+              for c in (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def legible_palette(*palettes: list[str], size: int = MAX_COLOURS) -> list[str]:
+    """The colours of the palettes in order, less those too light for a white page and those too near one
+    already taken, up to `size`."""
+    def rgb(c: str) -> np.ndarray:
+        return np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+    taken: list[str] = []
+    for colour in (c for p in palettes for c in p):
+        if luminance(colour) <= MAX_LUMINANCE and all(np.linalg.norm(rgb(colour) - rgb(t)) >= NEAR_RGB for t in taken):
+            taken.append(colour)
+        if len(taken) == size:
+            break
+    return taken
+
+
+# Distinct colours for categories: Glasbey's palettes (colorcet), built for telling many categories apart,
+# starting with the ten familiar category10 colours, topped up from the dark Glasbey palette for the pale
+# ones left out (62 glyph classes showed E, L and O in near-white). Above MAX_COLOURS categories the most
+# common MAX_COLOURS - 1 keep a colour and the rest share OTHER_COLOUR.
+PALETTE = legible_palette(colorcet.palette["glasbey_category10"], colorcet.palette["glasbey_dark"])
 OTHER_COLOUR = "#c7c7c7"
 MISSING_COLOUR = "#8c8c8c"
 # Colour scales span the 1st to 99th percentile, so a few outliers cannot paint the map one colour.
 SCALE_PERCENTILES = (1.0, 99.0)
 # Marker size by point count: big enough to click when few, small enough not to blot each other out.
 POINT_SIZES = ((2_000, 7), (20_000, 5), (float("inf"), 3))
+# Selected points grow by this much: a clicked point stands out among the dimmed rest, and the hundreds a box
+# selects do not merge into one blot (at 9, 456 selected digits covered the box and the map under it).
+SELECTED_GROWTH = 4
 HIGHLIGHT_COLOUR = "#e41a1c"
 VIRIDIS = plotly.colors.sequential.Viridis  # the traces' colour scale, for the density image too
 ERROR_COLUMN = "reconstruction error"
@@ -207,7 +238,8 @@ def number_trace(xy, ids, c: Colouring, colour_by: str, size: int, sel, unsel, h
     values = c.values[ids]
     finite = np.isfinite(values)
     hover_label = None if hover_label is None else hover_label[ids]
-    colorbar = dict(title=dict(text=f"{short(colour_by)}<br><sub>1st–99th pct</sub>"), thickness=12)
+    # Ticks as plain numbers: Plotly's default SI prefixes wrote an error of 3.5e-8 as "35n".
+    colorbar = dict(title=dict(text=f"{short(colour_by)}<br><sub>1st–99th pct</sub>"), thickness=12, tickformat=".3~g")
     text = None if hover_label is None else hover_label[finite]
     shown = f"<br>{colour_by}: %{{marker.color:.4g}}"
     if c.dates:  # the scale and the hover in dates, not seconds since 1970
@@ -267,7 +299,7 @@ def map_figure(xy: np.ndarray, errors: np.ndarray, meta: pd.DataFrame, colour_by
     elif names is not None:
         hover_label = names
     c = colouring(meta, errors, colour_by)
-    sel = dict(marker=dict(size=size + 9, opacity=1.0))
+    sel = dict(marker=dict(size=size + SELECTED_GROWTH, opacity=1.0))
     unsel = dict(marker=dict(opacity=0.35))
     if c.kind == "category":
         traces = category_traces(xy, ids, c, colour_by, size, sel, unsel, names)

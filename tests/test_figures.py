@@ -16,6 +16,7 @@ from dashboard.figures import (
     GRID,
     HISTOGRAM_BINS,
     MAX_COLOURS,
+    MAX_LUMINANCE,
     OTHER_COLOUR,
     PALETTE,
     colouring,
@@ -24,6 +25,7 @@ from dashboard.figures import (
     error_histogram,
     grid_nodes,
     log_ticks,
+    luminance,
     map_figure,
     with_highlight,
 )
@@ -35,6 +37,8 @@ def xy(n: int) -> np.ndarray:
 
 def test_the_palette_tells_at_least_100_categories_apart():
     assert len(set(PALETTE[:MAX_COLOURS])) == MAX_COLOURS >= 100
+    assert all(luminance(c) <= MAX_LUMINANCE for c in PALETTE), "no near-white marker on the white page"
+    assert luminance("#ffffff") == 1.0 and luminance("#000000") == 0.0
     meta = pd.DataFrame({"person": [f"p{i % 40}" for i in range(400)]})  # 40 people, as in a face-photo ZIP
     fig = map_figure(xy(400), np.zeros(400), meta, "person", "person")
     colours = [t.marker.color for t in fig.data[1:]]
@@ -72,6 +76,7 @@ def test_numeric_colour_scales_use_the_1st_to_99th_percentile():
     marker = fig.data[1].marker
     assert 0 <= marker.cmin < 0.05 and 0.95 < marker.cmax <= 1.0
     assert max(marker.color) == 1e6  # the hover still shows the true value
+    assert marker.colorbar.tickformat == ".3~g", "tiny errors read 3.5e-08 on the bar, not Plotly's SI '35n'"
 
 
 def test_a_legend_beside_a_colour_bar_goes_under_the_plot():
