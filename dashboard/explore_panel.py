@@ -97,16 +97,21 @@ def on_map_select() -> None:
 
 def colour_options(ws: Workspace) -> list[str]:
     """The label first, then the error, then every column that can colour: numbers, and text with up to
-    COLOURABLE distinct values (beyond that a column is names or ids: colour says nothing)."""
-    meta = ws.dataset.meta
-    opts = [ws.dataset.label] if ws.dataset.label else []
-    opts.append(ERROR_COLUMN)
-    for col in meta.columns:
-        if col in opts or col == "file":
-            continue
-        if pd.api.types.is_numeric_dtype(meta[col]) or meta[col].nunique() <= COLOURABLE:
-            opts.append(col)
-    return opts
+    COLOURABLE distinct values (beyond that a column is names or ids: colour says nothing), less columns of
+    one value (the width of images all one size). Worked out once per model."""
+    def options() -> list[str]:
+        meta = ws.dataset.meta
+        opts = [ws.dataset.label] if ws.dataset.label else []
+        opts.append(ERROR_COLUMN)
+        for col in meta.columns:
+            if col in opts or col == "file":
+                continue
+            distinct = meta[col].nunique()
+            if distinct > 1 and (pd.api.types.is_numeric_dtype(meta[col]) or distinct <= COLOURABLE):
+                opts.append(col)
+        return opts
+
+    return ws.cached("colour options", options)
 
 
 def on_match_select() -> None:

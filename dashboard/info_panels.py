@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.bundle import save_bundle
+from aecore.dataset import category_values
 from aecore.describe import dates_as_text
 from aecore.explore import STORED_NOTE
 from aecore.export import codes_frame, to_csv_bytes
@@ -95,12 +96,29 @@ def data_view(ws: Workspace) -> None:
                 + (f" · label column '{ds.label}'" if ds.label else ""))
     for line in ds.report:
         st.caption(line)
+    labels = category_values(ds.labels) if ds.label else None
     if ds.kind == "image":
         c, h, w = ds.sample_shape
-        st.caption(f"Common size {w}×{h}, {'RGB' if c == 3 else 'grayscale'}. The first {min(THUMBS, ds.n)} images:")
-        st.image([to_pil(ds.X[i], 56) for i in range(min(THUMBS, ds.n))], output_format="PNG")
+        rows = spread_rows(labels, THUMBS) if labels is not None else np.arange(min(THUMBS, ds.n))
+        which = "from every label in turn" if labels is not None else "the first"
+        st.caption(f"Common size {w}×{h}, {'RGB' if c == 3 else 'grayscale'}. {len(rows)} images, {which}:")
+        st.image([to_pil(ds.X[i], 56) for i in rows], caption=None if labels is None else list(labels[rows]),
+                 output_format="PNG")
     else:
         st.dataframe(ds.meta.head(500), height=300)
+    if labels is not None:
+        counts = pd.Series(labels).value_counts().sort_index()
+        st.markdown(f"**Rows per {ds.label}** ({len(counts):,} values)")
+        st.bar_chart(counts.rename("rows"), height=220, x_label=ds.label, y_label="rows")
+
+
+def spread_rows(labels: np.ndarray, k: int) -> np.ndarray:
+    """Up to k rows taken from each label in turn (labels in order of first appearance, each label's rows in
+    order), so a sample of a folder-per-class set shows its classes, not the first class's first images."""
+    groups = pd.Series(np.arange(len(labels))).groupby(labels, sort=False).cumcount().to_numpy()
+    first = pd.Series(labels).map({v: i for i, v in enumerate(pd.unique(labels))}).to_numpy()
+    order = np.lexsort((first, groups))  # round by round, labels in order within a round
+    return order[:k]
 
 
 def export_view(ws: Workspace) -> None:

@@ -96,6 +96,7 @@ def test_a_view_keeps_its_settings_while_another_is_shown(cancer):
 def test_data_and_training_views_describe_the_model(cancer):
     open_view(cancer, "Data")
     assert "breast cancer" in texts(cancer) and "label column 'diagnosis'" in texts(cancer)
+    assert "Rows per diagnosis" in texts(cancer) and "(2 values)" in texts(cancer)
     open_view(cancer, "Training")
     page = texts(cancer)
     assert "autoencoder · latent" in page

@@ -7,6 +7,7 @@ import base64
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from streamlit.elements.plotly_chart import PlotlyState
@@ -147,6 +148,17 @@ def test_colour_by_reconstruction_error_keeps_the_map(app):
     assert not app.exception, app.exception
     assert map_key(w) in app.session_state
     assert w.version == 1
+
+
+def test_colour_options_leave_out_columns_of_one_value():
+    """MNIST's width and height are 28 in every row: colouring by them says nothing."""
+    from types import SimpleNamespace
+
+    from dashboard.explore_panel import colour_options
+    meta = pd.DataFrame({"file": [f"{i}.png" for i in range(6)], "label": list("ababab"), "width": [28] * 6,
+                         "height": [28, 28, 28, 28, 28, 30], "note": ["x"] * 6})
+    space = SimpleNamespace(dataset=SimpleNamespace(meta=meta, label="label"), cached=lambda key, build: build())
+    assert colour_options(space) == ["label", "reconstruction error", "height"]
 
 
 # -- apply_selection: every shape of event Plotly/Streamlit can hand back ---------------------------
