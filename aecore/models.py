@@ -62,7 +62,7 @@ def register_objective(objective: Objective) -> Objective:
 
 
 register_backbone(Backbone("dense", DenseBackbone, "plain autoencoder (MLP)", "dense"))
-register_backbone(Backbone("conv", ConvBackbone, "convolutional autoencoder", "convolutional", kinds=("image",)))
+register_backbone(Backbone("conv", ConvBackbone, "convolutional (CNN)", "convolutional", kinds=("image",)))
 register_objective(Objective(PLAIN, Network, "reconstructs its input"))
 register_objective(Objective("denoising", Denoising, "learns to undo noise"))
 register_objective(Objective("sparse", Sparse, "L1 penalty pushes code units to zero"))

@@ -120,7 +120,8 @@ def train_settings() -> None:
             advanced_settings()
     name = target_name(ws)
     waiting = ws.pending is not None
-    if st.button(f"Train on {name}" if name else "Train", type="primary", key="train_button", width="stretch",
+    label = f"Training on {ws.job.dataset.name}…" if ws.training else f"Train on {name}" if name else "Train"
+    if st.button(label, type="primary", key="train_button", width="stretch",
                  disabled=(ws.dataset is None and not waiting) or ws.training,
                  help="Trains the data you uploaded (with the columns chosen on the right)" if waiting else
                  "Trains a new model on the data on the map"):

@@ -55,7 +55,9 @@ def test_stop_keeps_the_best_model_so_far(app):
     app.run()  # render once more: the condition was met after the last render drew the page
     job = ws(app).job
     assert job is not None and job.phase == "training", "the run ended before Stop could be pressed"
-    assert app.button(key="train_button").disabled, "no second run while one is training"
+    train = app.button(key="train_button")
+    assert train.disabled, "no second run while one is training"
+    assert train.label == "Training on digits…", "the button names what trains, not what the next run would"
     assert "Epoch" in texts(app) or any("Epoch" in p.proto.text for p in app.get("progress"))
     stop = by_label(app.button, "Stop")
     assert not stop.disabled

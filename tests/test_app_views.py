@@ -39,8 +39,8 @@ def test_neighbours_gallery_and_ring_on_the_map(app):
     show_view(app, "Neighbours")
     page = texts(app)
     assert "nearest neighbours in latent space are also among its 10 nearest on the map" in page
-    captions = [c for c in image_captions(app) if c.startswith("row ")]
-    assert len(captions) == 10 and all(" · d " in c for c in captions)
+    captions = [c for c in image_captions(app) if c.startswith("row\u00a0")]  # wraps between parts only
+    assert len(captions) == 10 and all(" · d\u00a0" in c for c in captions)
     traces = len(map_traces(app))
     app.button(key="neighbours_ring").click().run()
     assert not app.exception, app.exception
@@ -102,7 +102,7 @@ def test_a_box_selection_is_a_linked_view(app):
     page = texts(app)
     assert "5 rows selected" in page and "The selection on average" in page
     captions = image_captions(app)
-    assert sum(c.startswith("row ") for c in captions) == 5
+    assert sum(c.startswith("row\u00a0") for c in captions) == 5
     assert {"mean image", "mean reconstruction", "selection - rest"} <= set(captions)
 
 
@@ -216,3 +216,12 @@ def test_table_row_beside_its_reconstruction_fits_the_inspector(wine):
     widths = {name: config[name]["width"] for name in TABLE_ROW_WIDTHS}
     assert widths == TABLE_ROW_WIDTHS and sum(widths.values()) <= SIDE_BY_SIDE_PX + 20
     assert config["error"]["type_config"]["type"] == "progress"
+
+
+def test_the_data_view_samples_every_label_in_turn():
+    """A folder-per-class set sorted by class: the sample shows the classes, not 32 images of the first."""
+    from dashboard.info_panels import spread_rows
+    labels = np.array(["a"] * 40 + ["b"] * 3 + ["c"] * 40)
+    rows = spread_rows(labels, 8)
+    assert rows.tolist() == [0, 40, 43, 1, 41, 44, 2, 42]
+    assert len(spread_rows(labels[:5], 32)) == 5

@@ -113,6 +113,12 @@ def row_title(ds: Dataset, row: int) -> str:
     return " · ".join(escape_markdown(part) for part in parts)
 
 
+def caption_of(*parts: str) -> str:
+    """A thumbnail's caption: its parts joined by " · ", each kept on one line (no-break spaces inside), so
+    a narrow column wraps "row 8 · 0.012" between the parts, never inside one."""
+    return " · ".join(str(part).replace(" ", "\u00a0") for part in parts)
+
+
 def gallery(ds: Dataset, rows: np.ndarray, captions: list[str], images: np.ndarray | None = None,
             cols: int = GALLERY_COLS) -> None:
     """Images of `rows` (or the given images, one per row) in a grid, each with its caption."""

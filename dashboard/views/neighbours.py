@@ -8,7 +8,7 @@ from aecore.dataset import category_values
 from aecore.neighbours import LatentIndex
 
 from ..state import Highlight, Workspace
-from .common import gallery, number_column
+from .common import caption_of, gallery, number_column
 
 
 def index(ws: Workspace) -> LatentIndex:
@@ -24,7 +24,7 @@ def render(ws: Workspace, row: int) -> None:
     st.caption(nb.summary())
     if ds.kind == "image":
         labels = category_values(ds.meta[ds.label]) if ds.label else None
-        gallery(ds, nb.rows, [f"row {r} · d {d:.3g}" + (f" · {labels[r]}" if labels is not None else "")
+        gallery(ds, nb.rows, [caption_of(f"row {r}", f"d {d:.3g}", *([labels[r]] if labels is not None else []))
                               for r, d in zip(nb.rows, nb.distances, strict=True)])
     else:
         table = ds.meta.iloc[nb.rows].copy()

@@ -11,7 +11,7 @@ from aecore.selection import contrast_in_units, mean_images
 
 from ..render import diff_heatmap, to_pil
 from ..state import Workspace
-from .common import gallery, number_column, show_images
+from .common import caption_of, gallery, number_column, show_images
 
 SHOWN = 24        # images in the gallery (the lowest-error first would hide the odd ones: row order)
 TABLE_ROWS = 200  # rows listed for a table selection
@@ -43,7 +43,7 @@ def render(ws: Workspace, rows: np.ndarray) -> None:
 def image_selection(ws: Workspace, rows: np.ndarray) -> None:
     ds, ex = ws.dataset, ws.exploration
     shown = rows[:SHOWN]
-    gallery(ds, shown, [f"row {r} · {ex.errors[r]:.3g}" for r in shown])
+    gallery(ds, shown, [caption_of(f"row {r}", f"{ex.errors[r]:.3g}") for r in shown])
     if len(rows) > SHOWN:
         st.caption(f"The first {SHOWN} of {len(rows):,} selected rows.")
     sample = rows[:: max(1, len(rows) // MEAN_SAMPLE)]

@@ -41,9 +41,10 @@ def render(ws: Workspace, row: int) -> None:
         frame.insert(0, "t", np.linspace(0.0, 1.0, steps).round(2))
         st.dataframe(dates_as_text(frame), hide_index=True)
     c1, c2 = st.columns(2)
-    if c1.button("Draw the walk on the map", key="walk_draw"):
+    if c1.button("Draw it on the map", key="walk_draw", help="The walk's steps, drawn on the map where their codes "
+                                                                "fall, joined by a line."):
         name = f"walk {start} → {row}"
         ws.generated = [g for g in ws.generated if not g.name.startswith("walk ")]
         ws.generated.append(Generated(name, codes, "path"))
         st.rerun(scope="app")
-    c2.button("Start a new walk here", key="walk_restart", on_click=start_here, args=(row,))
+    c2.button("New walk from here", key="walk_restart", on_click=start_here, args=(row,))
