@@ -197,8 +197,8 @@ def test_neighbours_view(page, screenshots):
     choose(page, "Neighbours")
     page.get_by_text("nearest neighbours in latent space").first.wait_for(timeout=30_000)
     wait_idle(page)
-    captions = [c for c in inspector_captions(page) if c.startswith("row ")]
-    assert len(captions) == 10 and all(" · d " in c for c in captions)
+    captions = [c for c in inspector_captions(page) if c.startswith("row\u00a0")]  # no-break spaces in a part
+    assert len(captions) == 10 and all(" · d\u00a0" in c for c in captions)
     wait_images_loaded(page, captions[:3])
     page.get_by_role("button", name="Ring them on the map").click()
     page.get_by_text(f"Ringed on the map: 10 neighbours of row {row}").wait_for(timeout=30_000)
