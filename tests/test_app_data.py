@@ -19,6 +19,7 @@ from tests.fixtures_ui import (
     make_csv,
     make_image_zip,
     make_text_zip,
+    open_sample,
     open_view,
     plotly_state,
     select,
@@ -252,7 +253,8 @@ def test_saved_bundle_round_trips_through_the_upload(app):
     ex = w.exploration
     data = save_bundle(None, w.model, w.dataset, codes=ex.codes, xy=ex.xy, errors=ex.errors,
                        comparison=w.comparison)
-    before = w.version
+    open_sample(app, "wine")  # other data on the map: the bundle is not the model already kept
+    before = ws(app).version
     choose_source(app, "Saved model")
     app.file_uploader(key="bundle_upload").set_value(("mine.aebundle", data, "application/zip")).run()
     assert not app.exception, app.exception
@@ -308,6 +310,7 @@ def test_bundles_in_the_server_folder_open_without_an_upload(app, tmp_path, monk
     save_bundle(tmp_path / "cluster.aebundle", w.model, w.dataset, codes=ex.codes, xy=ex.xy, errors=ex.errors)
     (tmp_path / "notes.txt").write_text("not a bundle: never listed")
     monkeypatch.setenv("LATENT_EXPLORER_BUNDLES", str(tmp_path))
+    open_sample(app, "wine")  # other data on the map: the bundle is not the model already kept
     choose_source(app, "Saved model")
     assert app.selectbox(key="server_bundle").options == ["cluster.aebundle"]
     app.button(key="server_bundle_open").click().run()
