@@ -23,6 +23,8 @@ class NumericColumn:
     kind: str = "number"  # "number" | "bool" | "datetime" (seconds since 1970, UTC)
     missing_code: float | None = None  # a value that stands for "missing" in this column (-999, say)
     days: bool = False  # a date column whose every value is a day (midnight): decoded values are days too
+    low: float | None = None   # the smallest and largest value the column was fitted on: decoded values are
+    high: float | None = None  # kept within them (a traversal read an age of -1.8); None in older bundles
 
     def missing(self, values: np.ndarray) -> np.ndarray:
         """Which of the column's values (numeric_values) the fill replaces: NaN (missing or unparsable),
@@ -106,7 +108,8 @@ class TablePreprocessor:
         return out
 
     def inverse_transform(self, X: np.ndarray) -> pd.DataFrame:
-        """Decoded features (n, n_features) -> DataFrame in original units and categories.
+        """Decoded features (n, n_features) -> DataFrame in original units and categories, numbers within
+        the range each column was fitted on.
 
         A categorical column's value is the argmax of its block; `<col> (p)` holds that category's
         share of the block's (clipped, normalised) mass, a rough confidence in [0, 1]."""
@@ -114,6 +117,8 @@ class TablePreprocessor:
         data: dict[str, Any] = {}
         for j, col in enumerate(self.numeric):
             values = X[:, j] * col.std + col.mean
+            if col.low is not None and col.high is not None:
+                values = np.clip(values, col.low, col.high)
             if col.kind == "bool":
                 data[col.name] = values >= 0.5
             elif col.kind == "datetime":  # whole seconds (or days): float32 features leave sub-second noise

@@ -453,7 +453,8 @@ def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[
     if infinite:
         notes.append(f"{infinite:,} infinite value(s) set to the median {fill:g}")
     days = role == "datetime" and bool((finite % DAY_SECONDS == 0).all())
-    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role, code, days)
+    return ColumnPlan(name, role, "; ".join(notes)), NumericColumn(name, mean, std, fill, role, code, days,
+                                                                   float(finite.min()), float(finite.max()))
 
 
 def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[TablePreprocessor, list[ColumnPlan]]:

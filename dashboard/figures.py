@@ -69,6 +69,7 @@ POINT_SIZES = ((2_000, 7), (20_000, 5), (float("inf"), 3))
 # selects do not merge into one blot (at 9, 456 selected digits covered the box and the map under it).
 SELECTED_GROWTH = 4
 HIGHLIGHT_COLOUR = "#e41a1c"
+RING_COLOUR = "#111111"  # no category's colour (a red ring read as category 4's red points)
 VIRIDIS = plotly.colors.sequential.Viridis  # the traces' colour scale, for the density image too
 ERROR_COLUMN = "reconstruction error"
 
@@ -373,7 +374,7 @@ class Overlay:
 
 OVERLAY_STYLES = {
     "ring": lambda size: dict(mode="markers", marker=dict(size=size + 8, color="rgba(0,0,0,0)",
-                                                            line=dict(color=HIGHLIGHT_COLOUR, width=2))),
+                                                            line=dict(color=RING_COLOUR, width=1.5))),
     "new": lambda size: dict(mode="markers", marker=dict(size=size + 3, symbol="diamond", color="#111111",
                                                            opacity=0.75, line=dict(color="white", width=0.5))),
     "generated": lambda size: dict(mode="markers", marker=dict(size=size + 7, symbol="star", color="#ff7f0e",

@@ -350,6 +350,22 @@ def test_inverse_transform_gives_original_units_and_categories():
     assert row["size"] == pytest.approx(pre.numeric[0].mean)
 
 
+def test_decoded_numbers_stay_within_the_range_the_column_was_fitted_on():
+    """A traversal far along a dimension decoded an age of -1.8 where the data's youngest was 1."""
+    df = pd.DataFrame({"age": [1.0, 5.0, 9.0, 30.0], "day": pd.to_datetime(["2020-01-01", "2020-02-01",
+                                                                          "2020-03-01", "2020-04-01"])})
+    pre = table_dataset(df).preprocessor
+    age = pre.numeric[0]
+    assert (age.low, age.high) == (1.0, 30.0)
+    back = pre.inverse_transform(np.array([[-9.0, -9.0], [9.0, 9.0]]))
+    assert back["age"].tolist() == [1.0, 30.0]
+    assert back["day"].dt.strftime("%Y-%m-%d").tolist() == ["2020-01-01", "2020-04-01"]
+    old = TablePreprocessor.from_json({**pre.to_json(), "numeric": [{k: v for k, v in vars(c).items()
+                                                                      if k not in ("low", "high")}
+                                                                     for c in pre.numeric]})
+    assert old.inverse_transform(np.array([[-9.0, 0.0]]))["age"].iloc[0] < 1.0, "an older bundle decodes as it did"
+
+
 def test_preprocessor_json_round_trip_and_unseen_values():
     df = pd.DataFrame({"v": [1.0, 2.0, 4.0, np.nan], "c": ["a", "b", None, "a"]})
     ds = table_dataset(df)
