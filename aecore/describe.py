@@ -91,15 +91,26 @@ def fmt(value) -> str:
     return str(value)
 
 
-def dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose date columns read as fmt writes them (a day without a time, no time zone): a table shows
-    a date column's Timestamps as "2005-01-03 00:00:00+00:00"."""
+def fmt_like(value, like) -> str:
+    """fmt, but a true/false spelled like `like`, the column's value as the file has it (spelled_like)."""
+    return spelled_like(value, like) if isinstance(value, (bool, np.bool_)) else fmt(value)
+
+
+def readable(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A copy a table shows as a person reads it: dates as fmt writes them (a table showed a day as
+    "2005-01-03 00:00:00+00:00"), and true/false as text spelled like the column's first value in `like`
+    (the data as the file has it: 0/1, Yes/No), where a table showed a checkbox and the inspector "0"."""
     dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
-    if not dates:
+    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
+    if not dates and not flags:
         return frame
     out = frame.copy()
     for c in dates:
         out[c] = out[c].map(fmt)
+    for c in flags:
+        known = like[c].dropna() if like is not None and c in like.columns else pd.Series(dtype=object)
+        spelling = known.iloc[0] if len(known) else None
+        out[c] = [fmt(v) if spelling is None else fmt_like(v, spelling) for v in out[c]]
     return out
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from aecore.anomaly import anomaly_mask, auroc, threshold, top_k
 from aecore.dataset import category_value, category_values
+from aecore.describe import readable
 from aecore.export import to_csv_bytes
 
 from .figures import category_order, error_histogram
@@ -67,7 +68,7 @@ def anomaly_panel() -> None:
                 st.image([to_pil(ds.X[row], 64), to_pil(recon[i], 64), diff_heatmap(ds.X[row], recon[i], 64)],
                          output_format="PNG")
     else:
-        table = ds.meta.iloc[rows].copy()
+        table = readable(ds.meta.iloc[rows])  # yes/no as text, not checkboxes
         table.insert(0, "reconstruction_error", errors[rows])
         table.insert(0, "row", rows)
         st.dataframe(table, hide_index=True, column_config={"reconstruction_error": number_column(errors[rows])})

@@ -8,7 +8,7 @@ import streamlit as st
 
 from aecore.bundle import save_bundle
 from aecore.dataset import category_values
-from aecore.describe import dates_as_text
+from aecore.describe import readable
 from aecore.explore import STORED_NOTE
 from aecore.export import codes_frame, to_csv_bytes
 
@@ -63,7 +63,7 @@ def vae_samples(ws: Workspace) -> None:
     if ws.dataset.kind == "image":
         st.image([to_pil(s, 96) for s in decoded], output_format="PNG")
     else:
-        st.dataframe(dates_as_text(ws.dataset.preprocessor.inverse_transform(decoded)), hide_index=True)
+        st.dataframe(readable(ws.dataset.preprocessor.inverse_transform(decoded), ws.dataset.meta), hide_index=True)
     st.button("Show where they fall on the map", key="vae_sample_map", on_click=show_on_map, args=(ws, codes))
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from aecore import table_dataset
-from aecore.describe import compare_table_row, dates_as_text, decoded_table_row, fmt, label_mix, spelled_like
+from aecore.describe import compare_table_row, decoded_table_row, fmt, label_mix, readable, spelled_like
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_a_column_of_days_decodes_to_days_everywhere():
     decoded = data.preprocessor.inverse_transform(off)
     assert (decoded["date"] == decoded["date"].dt.normalize()).all(), "days stay days"
     assert not (decoded["at"] == decoded["at"].dt.normalize()).all(), "times of day stay times"
-    shown = dates_as_text(decoded)
+    shown = readable(decoded)
     assert shown["date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all() and shown["v"].dtype == np.float64
     assert shown["at"].str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()
 
@@ -119,5 +119,10 @@ def test_a_0_1_column_is_a_yes_no_feature_read_as_0_and_1():
     off[0] = np.float32((0.2 - col.mean) / col.std)  # decoded 0.2: a 0, 80% sure
     table = compare_table_row(data.preprocessor, data.X[0], off, data.meta.iloc[0]).set_index("feature")
     assert (table.loc["flag", "original"], table.loc["flag", "reconstructed"]) == ("0", "0 (p=0.80)")
+    shown = readable(data.preprocessor.inverse_transform(data.X[:3]), like=data.meta)  # Traversal, Walk, ...
+    assert shown["flag"].tolist() == ["0", "1", "1"], "read as the file has it: no checkbox, no True/False"
+    words = table_dataset(pd.DataFrame({"ok": ["Yes", "No"] * 20, "v": np.sin(np.arange(40))}))
+    assert readable(words.preprocessor.inverse_transform(words.X[:2]), like=words.meta)["ok"].tolist() == ["Yes", "No"]
+    assert readable(pd.DataFrame({"b": [True, False]}))["b"].tolist() == ["True", "False"]
     counts = table_dataset(pd.DataFrame({"n": np.tile([0, 1, 2], 14), "v": np.sin(np.arange(42))}))
     assert counts.preprocessor.numeric[0].kind == "number", "0, 1 and 2 are counts"

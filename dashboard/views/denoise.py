@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from aecore.denoise import DEFAULT_SAMPLE, NOISE_KINDS, denoise, fit_pca, sample_rows
-from aecore.describe import fmt
+from aecore.describe import fmt_like
 
 from ..render import to_pil
 from ..state import Workspace
@@ -39,11 +39,11 @@ def render(ws: Workspace, row: int) -> None:
     else:
         pre = ds.preprocessor
         frames = [pre.inverse_transform(a) for a in (one.clean, one.noisy, one.denoised)]
-        names = pre.columns
+        names, raw = pre.columns, ds.meta.iloc[row]  # yes/no spelled as the file has them
         st.dataframe(pd.DataFrame({"feature": names,
-                                   "clean": [fmt(frames[0][n].iloc[0]) for n in names],
-                                   "noisy": [fmt(frames[1][n].iloc[0]) for n in names],
-                                   "model output": [fmt(frames[2][n].iloc[0]) for n in names]}),
+                                   "clean": [fmt_like(frames[0][n].iloc[0], raw[n]) for n in names],
+                                   "noisy": [fmt_like(frames[1][n].iloc[0], raw[n]) for n in names],
+                                   "model output": [fmt_like(frames[2][n].iloc[0], raw[n]) for n in names]}),
                      hide_index=True, height=260)
         st.caption(f"Error against the clean row (standardised units): noisy {one.noisy_mse[0]:.4g}, model output "
                    f"{one.denoised_mse[0]:.4g}.")

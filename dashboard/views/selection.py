@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aecore.describe import dates_as_text, label_mix
+from aecore.describe import label_mix, readable
 from aecore.export import codes_frame, to_csv_bytes
 from aecore.selection import contrast_in_units, mean_images
 
@@ -57,7 +57,7 @@ def image_selection(ws: Workspace, rows: np.ndarray) -> None:
 
 def table_selection(ws: Workspace, rows: np.ndarray) -> None:
     ds, ex = ws.dataset, ws.exploration
-    table = ds.meta.iloc[rows[:TABLE_ROWS]].copy()
+    table = readable(ds.meta.iloc[rows[:TABLE_ROWS]])
     table.insert(0, "reconstruction_error", ex.errors[rows[:TABLE_ROWS]])
     table.insert(0, "row", rows[:TABLE_ROWS])
     st.dataframe(table, hide_index=True, height=220,
@@ -67,4 +67,4 @@ def table_selection(ws: Workspace, rows: np.ndarray) -> None:
     st.markdown("**What sets it apart** (the features that differ most from the other rows)")
     st.dataframe(contrast_in_units(ds, rows), hide_index=True)
     st.markdown("**Mean reconstruction** of the selection, in original units")
-    st.dataframe(dates_as_text(mean_rec), hide_index=True)
+    st.dataframe(readable(mean_rec, ws.dataset.meta), hide_index=True)

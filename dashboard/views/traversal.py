@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from aecore.describe import dates_as_text
+from aecore.describe import readable
 from aecore.traversal import DimensionOrder, dimension_order, feature_response, latent_ranges, sensitivity, traverse
 
 from ..render import to_pil
@@ -78,7 +78,7 @@ def table_response(ws: Workspace, tr, o: DimensionOrder) -> None:
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=z,
                       yaxis_title="feature (standard deviations)", legend=dict(font=dict(size=10)))
     st.plotly_chart(fig, key="traverse_response", config={"displayModeBar": False})
-    st.dataframe(dates_as_text(frame), hide_index=True, height=220)
+    st.dataframe(readable(frame, ws.dataset.meta), hide_index=True, height=220)
     sens = sensitivity(tr, pre)
     if not sens.empty:
         st.markdown("**Which dimension moves which feature** (range of the decoded feature over the traversal, "

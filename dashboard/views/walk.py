@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aecore.describe import dates_as_text
+from aecore.describe import readable
 from aecore.estimator import interpolate
 
 from ..render import to_pil
@@ -39,7 +39,7 @@ def render(ws: Workspace, row: int) -> None:
     else:
         frame = ds.preprocessor.inverse_transform(path)
         frame.insert(0, "t", np.linspace(0.0, 1.0, steps).round(2))
-        st.dataframe(dates_as_text(frame), hide_index=True)
+        st.dataframe(readable(frame, ds.meta), hide_index=True)
     c1, c2 = st.columns(2)
     if c1.button("Draw it on the map", key="walk_draw", help="The walk's steps, drawn on the map where their codes "
                                                                 "fall, joined by a line."):
