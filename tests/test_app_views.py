@@ -203,10 +203,11 @@ def test_table_selection_says_what_sets_it_apart(wine):
 
 
 def test_table_row_beside_its_reconstruction_fits_the_inspector(wine):
-    """Every column, the error bar included, fits the inspector's narrowest width (no column cut off)."""
+    """Every column, the error bar included, fits the inspector's narrowest width; the feature names
+    widen their column (wine's od280/od315_of_diluted_wines was cut to 'od280/od315_')."""
     import json
 
-    from dashboard.views.common import SIDE_BY_SIDE_PX, TABLE_ROW_WIDTHS
+    from dashboard.views.common import TABLE_PX, TABLE_ROW_WIDTHS
 
     pick(wine, 10)
     shown = next(d for d in wine.dataframe if "reconstructed" in d.value.columns)
@@ -214,8 +215,22 @@ def test_table_row_beside_its_reconstruction_fits_the_inspector(wine):
     assert shown.value["error"].is_monotonic_decreasing and len(shown.value) == 13  # wine's 13 features
     config = json.loads(shown.proto.columns)
     widths = {name: config[name]["width"] for name in TABLE_ROW_WIDTHS}
-    assert widths == TABLE_ROW_WIDTHS and sum(widths.values()) <= SIDE_BY_SIDE_PX + 20
+    assert all(widths[name] >= px for name, px in TABLE_ROW_WIDTHS.items()) and sum(widths.values()) <= TABLE_PX
+    assert widths["feature"] > TABLE_ROW_WIDTHS["feature"] and widths["error"] == TABLE_ROW_WIDTHS["error"]
     assert config["error"]["type_config"]["type"] == "progress"
+
+
+def test_text_widths_give_way_longest_first():
+    import pandas as pd
+
+    from dashboard.views.common import TABLE_PX, TABLE_ROW_WIDTHS, text_widths
+    short = pd.DataFrame({"feature": ["a"], "original": ["1"], "reconstructed": ["2"], "error": [0.1]})
+    assert text_widths(short) == TABLE_ROW_WIDTHS
+    long = pd.DataFrame({"feature": ["x" * 40], "original": ["1.5"], "reconstructed": ["excellent (p=0.93)"],
+                         "error": [0.1]})
+    widths = text_widths(long)
+    assert sum(widths.values()) <= TABLE_PX and widths["original"] == TABLE_ROW_WIDTHS["original"]
+    assert widths["reconstructed"] >= 6.5 * len("excellent (p=0.93)"), "the shorter text fits whole"
 
 
 def test_the_data_view_samples_every_label_in_turn():

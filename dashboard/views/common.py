@@ -39,8 +39,25 @@ def show_beside(x: np.ndarray, x_hat: np.ndarray) -> None:
     st.caption(DIFFERENCE_NOTE)
 
 
-# The table inspector's columns fit the inspector's narrowest width (a 1280 px page); wider, they share the rest.
+# The table inspector's columns at their narrowest (each fits its header); they widen to their longest text (CHAR_PX a character
+# and CELL_PAD_PX of padding) within TABLE_PX, the inspector's width on a 1280 px page (half the page beside
+# the map), the longest giving way first; on a wider page they share the rest.
 TABLE_ROW_WIDTHS = {"feature": 80, "original": 62, "reconstructed": 82, "error": 56}
+CHAR_PX, CELL_PAD_PX, TABLE_PX = 6.5, 18, 380
+
+
+def text_widths(table: pd.DataFrame, total: int = TABLE_PX) -> dict[str, int]:
+    """Each column's width in px: the error bar its own; the text columns enough for their longest value
+    from their TABLE_ROW_WIDTHS floor, and when that is more than `total` allows, a
+    common cap on the widest (water-filling) so that the row still fits."""
+    needs = {name: max(px, round(CHAR_PX * max([0, *(len(str(v)) for v in table[name])])) + CELL_PAD_PX)
+             for name, px in TABLE_ROW_WIDTHS.items() if name != "error"}  # the floors fit the headers
+    room = total - TABLE_ROW_WIDTHS["error"]
+    cap = max(needs.values())
+    while sum(min(need, cap) for need in needs.values()) > room and cap > min(TABLE_ROW_WIDTHS.values()):
+        cap -= 1
+    widths = {name: max(TABLE_ROW_WIDTHS[name], min(need, cap)) for name, need in needs.items()}
+    return {**widths, "error": TABLE_ROW_WIDTHS["error"]}
 
 
 def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, raw: pd.Series) -> None:
@@ -49,9 +66,10 @@ def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, 
     worst error when larger)."""
     table = compare_table_row(pre, x, x_hat, raw)
     top = max(1.0, float(table["error"].max())) if len(table) else 1.0
-    config = {name: st.column_config.Column(width=px) for name, px in TABLE_ROW_WIDTHS.items()}
+    widths = text_widths(table)
+    config = {name: st.column_config.Column(width=px) for name, px in widths.items()}
     config["error"] = st.column_config.ProgressColumn("error", format="%.3f", min_value=0.0, max_value=top,
-                                                      width=TABLE_ROW_WIDTHS["error"])
+                                                      width=widths["error"])
     st.dataframe(table, hide_index=True, height="auto", column_config=config)  # a short row: no empty lines under it
 
 
