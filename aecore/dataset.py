@@ -152,8 +152,15 @@ class TablePreprocessor:
 MISSING = "(missing)"
 DAY_SECONDS = 86_400.0
 # A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
-# names (tables.is_row_number counts it as a row number from any start).
+# names (tables.is_row_number counts it as a row number from any start). A first column so named is read as
+# ROW_NAMES (tables.read_table); bundles saved before keep pandas' name.
 BLANK_HEADER = "Unnamed: "
+ROW_NAMES = "row name"
+
+
+def is_row_names(name) -> bool:
+    """A column under a blank header: the file's own row names."""
+    return str(name) == ROW_NAMES or str(name).startswith(BLANK_HEADER)
 NAME_DISTINCT = 0.9    # a text column naming rows: at least this share of its values distinct
 NAME_SCAN_ROWS = 10_000  # read to decide, so a 2M-row table decides as fast as a small one
 
@@ -283,7 +290,7 @@ class Dataset:
         1, 2, 3, ... there; the app counts rows from 0), when it is neither the label nor a feature."""
         features = set(getattr(self.preprocessor, "columns", ()))
         for col in self.meta.columns:
-            if (str(col).startswith(BLANK_HEADER) and col != self.label and col not in features
+            if (is_row_names(col) and col != self.label and col not in features
                     and pd.api.types.is_integer_dtype(self.meta[col])):
                 return str(col)
         return None

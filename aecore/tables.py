@@ -22,11 +22,13 @@ from .dataset import (
     BLANK_HEADER,
     DAY_SECONDS,
     MISSING,
+    ROW_NAMES,
     CategoricalColumn,
     Dataset,
     NumericColumn,
     TablePreprocessor,
     category_values,
+    is_row_names,
     numeric_values,
 )
 from .errors import DataError
@@ -132,6 +134,8 @@ def read_table(source, limits: Limits = DEFAULT_LIMITS) -> tuple[pd.DataFrame, s
         raise DataError(f"'{name}' has {df.size:,} cells; the limit is {limits.max_cells:,}. "
                         "Use fewer rows or columns.")
     df.columns = [str(c).strip() for c in df.columns]
+    if df.columns[0] == f"{BLANK_HEADER}0" and ROW_NAMES not in df.columns:  # R's row names, not "Unnamed: 0"
+        df = df.rename(columns={df.columns[0]: ROW_NAMES})
     return df, name, report
 
 
@@ -307,7 +311,7 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
     if pd.api.types.is_bool_dtype(series):
         return "bool", ""
     if pd.api.types.is_numeric_dtype(series):
-        if is_row_number(present, blank_header=str(series.name).startswith(BLANK_HEADER)):
+        if is_row_number(present, blank_header=is_row_names(series.name)):
             return "metadata", f"a row number (counting up by 1 from {present.iloc[0]:,}): kept, not a feature"
         if is_id(series.name, present):
             return "metadata", "an identifier (its name says so): whole numbers that name things, not amounts; " \

@@ -97,8 +97,8 @@ def on_map_select() -> None:
 
 def colour_options(ws: Workspace) -> list[str]:
     """The label first, then the error, then every column that can colour: numbers, and text with up to
-    COLOURABLE distinct values (beyond that a column is names or ids: colour says nothing), less columns of
-    one value (the width of images all one size). Worked out once per model."""
+    COLOURABLE distinct values and some repeated (beyond that a column is names or ids: colour says nothing),
+    less columns of one value (the width of images all one size). Worked out once per model."""
     def options() -> list[str]:
         meta = ws.dataset.meta
         opts = [ws.dataset.label] if ws.dataset.label else []
@@ -107,7 +107,11 @@ def colour_options(ws: Workspace) -> list[str]:
             if col in opts or col == "file":
                 continue
             distinct = meta[col].nunique()
-            if distinct > 1 and (pd.api.types.is_numeric_dtype(meta[col]) or distinct <= COLOURABLE):
+            if pd.api.types.is_numeric_dtype(meta[col]):
+                colours = distinct > 1
+            else:  # text: some values shared, and not too many (111 car names, one per row, are names)
+                colours = 1 < distinct <= COLOURABLE and distinct < meta[col].count()
+            if colours:
                 opts.append(col)
         return opts
 

@@ -156,9 +156,10 @@ def test_colour_options_leave_out_columns_of_one_value():
 
     from dashboard.explore_panel import colour_options
     meta = pd.DataFrame({"file": [f"{i}.png" for i in range(6)], "label": list("ababab"), "width": [28] * 6,
-                         "height": [28, 28, 28, 28, 28, 30], "note": ["x"] * 6})
+                         "height": [28, 28, 28, 28, 28, 30], "note": ["x"] * 6, "car": list("uvwxyz"),
+                         "kind": list("ppqqrr")})
     space = SimpleNamespace(dataset=SimpleNamespace(meta=meta, label="label"), cached=lambda key, build: build())
-    assert colour_options(space) == ["label", "reconstruction error", "height"]
+    assert colour_options(space) == ["label", "reconstruction error", "height", "kind"], "no names (car) either"
 
 
 # -- apply_selection: every shape of event Plotly/Streamlit can hand back ---------------------------

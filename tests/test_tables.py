@@ -109,7 +109,7 @@ def test_identifier_columns_are_never_features():
     rows = b"".join(f"{2020311 + i},{np.sin(i):.4f},{i % 5}\n".encode() for i in range(30))
     blank = load_table(b",v,w\n" + rows)
     assert blank.preprocessor.columns == ["v", "w"], "R's row names under a blank header count from anywhere"
-    assert "'Unnamed: 0': a row number (counting up by 1 from 2,020,311)" in report_text(blank)
+    assert "'row name': a row number (counting up by 1 from 2,020,311)" in report_text(blank)
     named = pd.DataFrame({"serial": 2020311 + np.arange(30), "v": np.sin(np.arange(30))})
     assert table_dataset(named).preprocessor.columns == ["serial", "v"], "a named count from elsewhere stays data"
     spaced = np.arange(1, 60, 2)  # counts by 2: a measurement, not a row number
@@ -549,3 +549,12 @@ def test_a_header_longer_than_the_sniffed_head_is_read_in_full():
     assert ds.meta.shape == (20, width)
     with pytest.raises(DataError, match=f"has {width:,} columns; the limit is 2,000"):
         load_table(("\n".join([header, *rows]) + "\n").encode())
+
+
+def test_a_blank_first_header_reads_as_row_names():
+    """R's write.csv leaves the row names' header blank: 'row name', not pandas' 'Unnamed: 0', in every list."""
+    rows = "".join(f'"Car {i}",{["Japan", "Germany"][i % 2]},{100 + 7 * i}\n' for i in range(40))
+    cars = load_table((",Country,HP\n" + rows).encode())
+    assert list(cars.meta.columns[:1]) == ["row name"] and "row name" not in cars.preprocessor.columns
+    taken = load_table(b",row name,v\n1,a,2\n2,b,3\n3,c,5\n")
+    assert list(taken.meta.columns[:2]) == ["Unnamed: 0", "row name"], "a column of that name is kept"
