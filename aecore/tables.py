@@ -390,6 +390,23 @@ class ColumnPlan:
 FEATURE_ROLES = ("number", "bool", "datetime", "category")
 
 
+def plan_lines(plans: list[ColumnPlan]) -> list[str]:
+    """The report's lines on the columns, one per note: columns that share one are named together (ten
+    0/1 flags made ten lines of "its values are 0 and 1")."""
+    groups: dict[tuple[bool, str], list[ColumnPlan]] = {}
+    for p in plans:
+        if p.line():
+            groups.setdefault((p.role == "drop", p.note), []).append(p)
+    lines = []
+    for (dropped, note), same in groups.items():
+        if len(same) == 1:
+            lines.append(same[0].line())
+            continue
+        names = ", ".join(f"'{p.name}'" for p in same)
+        lines.append(f"Dropped {names}: {note}." if dropped else f"{names}: {note}.")
+    return lines
+
+
 def plan_category(name: str, series: pd.Series) -> tuple[ColumnPlan, CategoricalColumn | None]:
     cats = sorted(set(category_values(series)))
     if len(cats) < 2:
@@ -560,7 +577,7 @@ def table_dataset(df: pd.DataFrame, label: str | None = None, features: list[str
     if not features:
         raise DataError("No feature columns are selected. Choose at least one column to learn from.")
     pre, plans = fit_table(df, features, limits)
-    report += [p.line() for p in plans if p.line()]
+    report += plan_lines(plans)
     if pre.n_features == 0:
         reasons = "; ".join(f"'{p.name}': {p.note}" for p in plans)
         raise DataError(f"None of the chosen columns can be used as a feature ({reasons}). The data needs at least "

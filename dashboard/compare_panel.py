@@ -16,7 +16,7 @@ from aecore.compare import map_trustworthiness, neighbour_agreement
 from aecore.dataset import category_values
 
 from . import big_map
-from .figures import ERROR_COLUMN, GRID_ID, category_order, map_figure, with_highlight
+from .figures import ERROR_COLUMN, GRID_ID, category_order, colour_key, map_figure, with_highlight
 from .guard import guarded_fragment
 from .state import MAX_MODELS, ModelEntry, Workspace, get_ws
 
@@ -145,6 +145,7 @@ def compare_maps(ws: Workspace, chosen: list[int]) -> None:
     maps = {f"cmp_map_{i}_{ws.version}": ws.entries[i].exploration.xy for i in chosen}
     rows = picked_rows(ws, maps)
     colour = ds.label or ERROR_COLUMN
+    st.markdown(colour_key(ds.meta, ws.exploration.errors, colour), unsafe_allow_html=True)  # the maps' legend
     cols = st.columns(len(chosen))
     for col, i, (key, xy) in zip(cols, chosen, maps.items(), strict=True):
         e = ws.entries[i]

@@ -3,6 +3,7 @@ the compression curve. The map is built once per model version and colour (cache
 because serialising it is the expensive part of a rerun; a highlight adds one small trace to it."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import colorcet
@@ -164,6 +165,25 @@ def grid_trace(xy: np.ndarray, drawn: np.ndarray) -> go.Scattergl:
         # crosses on a coarse grid shade that area lightly instead of blacking it out.
         selected=dict(marker=dict(opacity=0.4, size=7)), unselected=dict(marker=dict(opacity=0.0)),
         hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>")
+
+
+KEY_CATEGORIES = 12  # a colour key names this many categories, then counts the rest
+
+
+def colour_key(meta: pd.DataFrame, errors: np.ndarray, colour_by: str) -> str:
+    """One line of HTML that says what the colours of maps drawn without a legend mean (the Compare view's
+    small maps): a dot of each category's colour before its name, or the scale's ends."""
+    c = colouring(meta, errors, colour_by)
+    if c.kind == "number":
+        return f"Colour: <b>{html.escape(colour_by)}</b>, from dark purple (low) to yellow (high)."
+    if c.kind != "category":
+        return ""
+    colours, other = category_colours(c)
+    dots = [f"<span style='color:{colour}'>●</span>&nbsp;{html.escape(str(cat))}"
+            for cat, colour in list(colours.items())[:KEY_CATEGORIES]]
+    rest = len(colours) - KEY_CATEGORIES + (1 if other else 0)
+    more = f" and {rest:,} more" if rest > 0 else ""
+    return f"Colour: <b>{html.escape(colour_by)}</b> · " + " &nbsp; ".join(dots) + more
 
 
 def category_colours(c: Colouring) -> tuple[dict[str, str], str | None]:

@@ -81,6 +81,7 @@ class TrainingJob:
     queued_s: float = 0.0  # seconds spent waiting for a slot in the pool
     training_since: float | None = None  # when fit began (perf_counter): the clock the progress bar reads
     watcher: Watcher | None = None  # frames of the latent space as it forms (the live map, then the replay)
+    latent_dim: int | None = None  # the trained model's, once fit is done (a 2-number code is the map itself)
     thread: threading.Thread | None = None
 
     def __post_init__(self):
@@ -139,6 +140,7 @@ class TrainingJob:
             if self.abandoned:
                 return
             self.watcher.finish(model.result_.best_epoch, model.result_.seconds)
+            self.latent_dim = model.config_.latent_dim
             self.phase = JobPhase.MAPPING
             comparison = compare_with_pca(model, self.dataset)
             exploration = explore(model, self.dataset, self.projection, seed=model.seed)

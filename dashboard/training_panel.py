@@ -173,7 +173,8 @@ def progress_text(job) -> str:
         return (f"Waiting for a free trainer: {where} ({job.pool.running} running for other sessions). "
                 "Stop leaves the line.")
     if job.phase == JobPhase.MAPPING:
-        return f"Training done; drawing the map ({job.projection.upper()})… {job.elapsed:.0f} s"
+        how = "its 2-number codes are the map" if job.latent_dim == 2 else job.projection.upper()
+        return f"Training done; drawing the map ({how})… {job.elapsed:.0f} s"
     if job.cancel.is_set():
         return "Stopping after this batch; keeping the best model so far…"
     eta = job.eta()

@@ -220,3 +220,16 @@ def test_stop_while_the_map_is_drawn_keeps_the_previous_model(app, monkeypatch):
     release.set()
     job.thread.join(30)
     assert job.result is None, "the map finished after Stop is dropped"
+
+
+def test_the_mapping_stage_says_how_the_map_is_made():
+    """A model with a 2-number code has no projection to wait for: its codes are the map."""
+    from types import SimpleNamespace
+
+    from dashboard.jobs import JobPhase
+    from dashboard.training_panel import progress_text
+
+    job = SimpleNamespace(phase=JobPhase.MAPPING, reports=[], projection="umap", latent_dim=8, elapsed=4.2)
+    assert progress_text(job) == "Training done; drawing the map (UMAP)… 4 s"
+    job.latent_dim = 2
+    assert progress_text(job) == "Training done; drawing the map (its 2-number codes are the map)… 4 s"

@@ -19,6 +19,7 @@ from dashboard.figures import (
     MAX_LUMINANCE,
     OTHER_COLOUR,
     PALETTE,
+    colour_key,
     colouring,
     compression_figure,
     drawn_rows,
@@ -294,3 +295,12 @@ def test_the_loss_axis_labels_every_tick_with_its_value():
     history = [{"epoch": e, "train_loss": 6.0 / e, "val_loss": 0.38 + 1 / e} for e in range(1, 101)]
     axis = loss_figure(history).layout.yaxis
     assert axis.type == "log" and list(axis.ticktext) == ["0.1", "0.2", "0.5", "1", "2", "5"]
+
+
+def test_colour_key_names_the_colours_of_maps_without_a_legend():
+    meta = pd.DataFrame({"sex": ["female", "male"] * 10, "k": [f"c{i}" for i in range(20)]})
+    key = colour_key(meta, np.zeros(20), "sex")
+    assert key.startswith("Colour: <b>sex</b>") and f"color:{PALETTE[0]}'>●</span>&nbsp;female" in key
+    assert "and 8 more" in colour_key(meta, np.zeros(20), "k")  # 20 categories, 12 named
+    assert "dark purple (low) to yellow (high)" in colour_key(meta, np.arange(20.0), ERROR_COLUMN)
+    assert colour_key(pd.DataFrame({"<b>": ["x", "y"]}), np.zeros(2), "<b>").count("&lt;b&gt;") == 1

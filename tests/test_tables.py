@@ -87,7 +87,7 @@ def test_high_cardinality_text_becomes_metadata_not_a_feature():
     assert ds.preprocessor.columns == ["v", "colour"]
     assert not any(f.startswith(("name", "id")) for f in ds.preprocessor.feature_names)
     assert list(ds.meta["name"]) == list(df["name"])  # still there for hover and colour
-    assert "'name': every value is different (names or ids)" in report_text(ds)
+    assert "'name', 'id': every value is different (names or ids)" in report_text(ds)  # one line for both
     # a repeated value is no longer an id: then the category limit decides
     df.loc[1, "name"] = df.loc[0, "name"]
     capped = load_table(df.to_csv(index=False).encode(), limits=Limits(max_categories=30))
@@ -558,3 +558,11 @@ def test_a_blank_first_header_reads_as_row_names():
     assert list(cars.meta.columns[:1]) == ["row name"] and "row name" not in cars.preprocessor.columns
     taken = load_table(b",row name,v\n1,a,2\n2,b,3\n3,c,5\n")
     assert list(taken.meta.columns[:2]) == ["Unnamed: 0", "row name"], "a column of that name is kept"
+
+
+def test_columns_with_the_same_note_share_one_report_line():
+    n = 40
+    df = pd.DataFrame({f"flag{i}": np.tile([0, 1, 1, 0], n // 4) for i in range(3)} | {"v": np.sin(np.arange(n))})
+    lines = load_table(df.to_csv(index=False).encode()).report
+    assert "'flag0', 'flag1', 'flag2': its values are 0 and 1." in lines
+    assert not any(line.startswith("'flag1'") for line in lines)
