@@ -18,6 +18,7 @@ from .render import to_pil
 from .state import MAP_VIEW, VIEW_KEY, Generated, Workspace
 
 THUMBS = 32
+CURVE_EPOCHS = 3  # fewer epochs than this get a sentence, not a loss chart
 KL_SAMPLE = 2000  # rows the KL per dimension is averaged over: a stable mean, in well under a second
 
 
@@ -29,7 +30,10 @@ def training_view(ws: Workspace) -> None:
     st.caption(m.result_.message + f" {m.result_.seconds:.1f} s of training.")
     if ws.comparison:
         st.markdown(ws.comparison.summary())
-    if m.history_:
+    if 0 < len(m.history_) < CURVE_EPOCHS:  # a million rows in 15 s: a chart of two lone dots said nothing
+        longer = " A longer time limit (Advanced settings) trains more." if m.result_.status == "time_limit" else ""
+        st.caption(f"{len(m.history_)} epoch(s) trained: too few for a loss curve.{longer}")
+    elif m.history_:
         st.plotly_chart(loss_figure(m.history_), key=f"loss_{ws.version}", config={"displayModeBar": False})
         if ws.comparison and ws.comparison.held_out and len(m.split_["test"]) and len(m.split_["val"]):
             st.caption(f"The loss is what training minimises (with a sparse or variational model, its penalty "

@@ -15,6 +15,7 @@ from tests.fixtures_ui import (
     by_label,
     fast_training,
     make_csv,
+    open_view,
     texts,
     wait_for_training,
     wait_until,
@@ -233,3 +234,14 @@ def test_the_mapping_stage_says_how_the_map_is_made():
     assert progress_text(job) == "Training done; drawing the map (UMAP)… 4 s"
     job.latent_dim = 2
     assert progress_text(job) == "Training done; drawing the map (its 2-number codes are the map)… 4 s"
+
+
+def test_two_epochs_get_a_sentence_not_a_chart_of_two_dots(app):
+    fast_training(app)
+    app.session_state["train_epochs"] = 2
+    click_train(app)
+    wait_for_training(app)
+    assert len(ws(app).model.history_) == 2
+    open_view(app, "Training")
+    assert "2 epoch(s) trained: too few for a loss curve." in texts(app)
+    assert not any(c.proto.id and "loss_" in c.proto.id for c in app.get("plotly_chart"))
