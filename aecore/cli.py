@@ -97,7 +97,7 @@ def cmd_encode(args) -> int:
     xy = None
     if bundle.codes is not None and bundle.xy is not None:
         xy = place_on_map(bundle.codes, bundle.xy, codes)
-    frame = codes_frame(codes, xy, errors, data.labels)
+    frame = codes_frame(codes, xy, errors, data.labels, keys=data.meta[data.key_columns])
     Path(args.out).write_bytes(to_csv_bytes(frame))
     print(f"wrote {len(frame):,} rows to {args.out}")
     return 0

@@ -296,6 +296,13 @@ class Dataset:
         return None
 
     @property
+    def key_columns(self) -> list[str]:
+        """The meta columns that say which row of the file a row is (its row names, its file or name), which
+        exported codes carry beside the app's 0-based id so they join back to the data."""
+        keys = [self.file_row_column, self.name_column]
+        return [c for i, c in enumerate(keys) if c is not None and c != self.label and c not in keys[:i]]
+
+    @property
     def sample_shape(self) -> tuple[int, ...]:
         return tuple(self.X.shape[1:])
 

@@ -31,10 +31,14 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def codes_frame(codes: np.ndarray, xy: np.ndarray | None = None, errors: np.ndarray | None = None,
-                labels: pd.Series | None = None, ids=None) -> pd.DataFrame:
-    """id, label (if any), z0..zN, x, y, reconstruction_error: one row per sample."""
+                labels: pd.Series | None = None, ids=None, keys: pd.DataFrame | None = None) -> pd.DataFrame:
+    """id, the row's keys (if any: the file's row names, an image's file), label (if any), z0..zN, x, y,
+    reconstruction_error: one row per sample."""
     n = len(codes)
     df = pd.DataFrame({"id": np.arange(n) if ids is None else np.asarray(ids)})
+    taken = {"id", "label", "x", "y", "reconstruction_error", *(f"z{j}" for j in range(codes.shape[1]))}
+    for name in keys.columns if keys is not None else []:
+        df[f"{name} (file)" if str(name) in taken else name] = keys[name].to_numpy()  # the file's own 'id' too
     if labels is not None:
         df["label"] = labels.to_numpy()
     for j in range(codes.shape[1]):

@@ -136,7 +136,7 @@ def export_view(ws: Workspace) -> None:
                            map_note=None if ex.map_note == STORED_NOTE else ex.map_note)
 
     def codes_bytes() -> bytes:
-        return to_csv_bytes(codes_frame(ex.codes, ex.xy, ex.errors, ds.labels))
+        return to_csv_bytes(codes_frame(ex.codes, ex.xy, ex.errors, ds.labels, keys=ds.meta[ds.key_columns]))
 
     c1, c2 = st.columns(2)
     c1.download_button("Download model bundle", bundle_bytes, file_name=f"{slug}.aebundle",

@@ -101,7 +101,7 @@ def test_images_zip_train_and_encode(tmp_path, image_bytes, zip_bytes, digit_ima
     code, out, err = run("encode", bundle_path, archive, "--out", tmp_path / "codes.csv")
     assert code == 0, err
     frame = pd.read_csv(tmp_path / "codes.csv")
-    assert list(frame.columns) == ["id", "label", "z0", "z1", "reconstruction_error"]
+    assert list(frame.columns) == ["id", "file", "label", "z0", "z1", "reconstruction_error"]  # file: joins back
     assert frame["label"].tolist() == ["a", "b"] * 12  # the folders inside the ZIP, in member order
 
 

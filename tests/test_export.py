@@ -54,3 +54,16 @@ def test_codes_frame_columns():
     bare = codes_frame(codes)
     assert list(bare.columns) == ["id", "z0", "z1", "z2"]
     assert codes_frame(codes, ids=[10, 11, 12, 13])["id"].tolist() == [10, 11, 12, 13]
+    keys = pd.DataFrame({"row name": [5, 6, 7, 8], "id": list("wxyz")})  # the file's own keys join it back
+    keyed = codes_frame(codes, labels=pd.Series(list("abab")), keys=keys)
+    assert list(keyed.columns[:4]) == ["id", "row name", "id (file)", "label"]
+    assert keyed["id (file)"].tolist() == list("wxyz") and keyed["id"].tolist() == [0, 1, 2, 3]
+
+
+def test_a_dataset_names_the_columns_that_key_its_rows():
+    from aecore import table_dataset
+    n = 30
+    df = pd.DataFrame({"Unnamed: 0": np.arange(1, n + 1), "title": [f"film {i}" for i in range(n)],
+                       "kind": ["a", "b", "c"] * 10, "v": np.sin(np.arange(n)), "w": np.cos(np.arange(n))})
+    data = table_dataset(df, label="kind", features=["v", "w"])
+    assert data.key_columns == ["Unnamed: 0", "title"]

@@ -33,7 +33,8 @@ def render(ws: Workspace, rows: np.ndarray) -> None:
 
     def selected_csv() -> bytes:
         frame = ds.meta.iloc[rows].reset_index(drop=True)
-        codes = codes_frame(ex.codes[rows], ex.xy[rows], ex.errors[rows], ids=rows)
+        codes = codes_frame(ex.codes[rows], ex.xy[rows], ex.errors[rows], ids=rows,
+                            keys=ws.dataset.meta.iloc[rows][ws.dataset.key_columns])
         return to_csv_bytes(codes.join(frame.drop(columns=[c for c in frame.columns if c in codes.columns])))
 
     st.download_button("Download selected rows (CSV)", selected_csv, file_name="selection.csv", mime="text/csv",
