@@ -17,7 +17,8 @@ from .render import diff_heatmap, to_pil
 from .state import Workspace, get_ws
 from .views.common import number_column
 
-GALLERY_COLS = 4
+GALLERY_COLS = 3  # cards a row, and CARD_PX a side for each card's three images: on one line on a 1280 px page
+CARD_PX = 72      # (four cards a row of 64 px images put the third on a line of its own)
 
 
 def scores_frame(ws: Workspace, cut: float) -> pd.DataFrame:
@@ -65,8 +66,8 @@ def anomaly_panel() -> None:
             with cols[i % GALLERY_COLS].container(border=True):
                 label = f" · {category_value(ds.meta[ds.label].iat[row])}" if ds.label else ""
                 st.caption(f"#{i + 1} · row {row}{label} · error {errors[row]:.4g}")
-                st.image([to_pil(ds.X[row], 64), to_pil(recon[i], 64), diff_heatmap(ds.X[row], recon[i], 64)],
-                         output_format="PNG")
+                st.image([to_pil(ds.X[row], CARD_PX), to_pil(recon[i], CARD_PX),
+                          diff_heatmap(ds.X[row], recon[i], CARD_PX)], width=CARD_PX, output_format="PNG")
     else:
         table = readable(ds.meta.iloc[rows])  # yes/no as text, not checkboxes
         table.insert(0, "reconstruction_error", errors[rows])
