@@ -43,7 +43,7 @@ def show_beside(x: np.ndarray, x_hat: np.ndarray) -> None:
 # (CHAR_PX a character and CELL_PAD_PX of padding) within TABLE_PX, the inspector's width on a 1280 px page
 # (half the page beside the map), the longest giving way first; on a wider page they share the rest.
 TABLE_ROW_WIDTHS = {"feature": 80, "original": 62, "reconstructed": 82, "error": 56}
-CHAR_PX, CELL_PAD_PX, TABLE_PX = 6.5, 18, 380
+CHAR_PX, CELL_PAD_PX, TABLE_PX = 6.5, 18, 352
 
 
 def text_widths(table: pd.DataFrame, total: int = TABLE_PX) -> dict[str, int]:
