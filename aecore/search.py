@@ -60,18 +60,17 @@ def find_rows(meta: pd.DataFrame, query: str, limit: int = DEFAULT_LIMIT) -> Sea
     found, searched = [], []
     mask = np.zeros(n, dtype=bool)
     number = _number(query)
+    texts = [c for c in meta.columns if _is_text(meta[c])]
     if WHOLE_NUMBER.fullmatch(query):
         row = int(query)
         searched.append("row ids")
         if 0 <= row < n:
             mask[row] = True
             found.append("row id")
-        texts = [c for c in meta.columns if _is_text(meta[c])]  # a label '7' (a folder of 7s) is equal text
-        hits = _search_columns(meta, texts, lambda s: _equals_text(s, query), mask)
+        hits = _search_columns(meta, texts, lambda s: _equals_text(s, query), mask)  # a folder of 7s: label '7'
         if hits:
             found.append(f"{_names(hits)} is '{query}'")
     else:
-        texts = [c for c in meta.columns if _is_text(meta[c])]
         if texts:
             searched.append(_count(len(texts), "text column"))
         hits = _search_columns(meta, texts, lambda s: _contains(s, query), mask)

@@ -145,7 +145,8 @@ def compare_maps(ws: Workspace, chosen: list[int]) -> None:
     maps = {f"cmp_map_{i}_{ws.version}": ws.entries[i].exploration.xy for i in chosen}
     rows = picked_rows(ws, maps)
     colour = ds.label or ERROR_COLUMN
-    st.markdown(colour_key(ds.meta, ws.exploration.errors, colour), unsafe_allow_html=True)  # the maps' legend
+    key = ws.cached(("colour key", colour), lambda: colour_key(ds.meta, ws.exploration.errors, colour))
+    st.markdown(key, unsafe_allow_html=True)  # the maps' legend
     cols = st.columns(len(chosen))
     for col, i, (key, xy) in zip(cols, chosen, maps.items(), strict=True):
         e = ws.entries[i]

@@ -36,19 +36,18 @@ NEAR_RGB = 40  # colours closer than this (Euclidean, 0-255 per channel) read as
 def luminance(colour: str) -> float:
     """Relative luminance (WCAG) of a '#rrggbb' colour: 0 black, 1 white."""
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-              for c in (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))]
+              for c in (v / 255 for v in plotly.colors.hex_to_rgb(colour))]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def legible_palette(*palettes: list[str], size: int = MAX_COLOURS) -> list[str]:
     """The colours of the palettes in order, less those too light for a white page and those too near one
     already taken, up to `size`."""
-    def rgb(c: str) -> np.ndarray:
-        return np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
-
     taken: list[str] = []
     for colour in (c for p in palettes for c in p):
-        if luminance(colour) <= MAX_LUMINANCE and all(np.linalg.norm(rgb(colour) - rgb(t)) >= NEAR_RGB for t in taken):
+        rgb = np.array(plotly.colors.hex_to_rgb(colour), dtype=float)
+        near = any(np.linalg.norm(rgb - np.array(plotly.colors.hex_to_rgb(t))) < NEAR_RGB for t in taken)
+        if luminance(colour) <= MAX_LUMINANCE and not near:
             taken.append(colour)
         if len(taken) == size:
             break

@@ -119,9 +119,9 @@ def data_view(ws: Workspace) -> None:
 def spread_rows(labels: np.ndarray, k: int) -> np.ndarray:
     """Up to k rows taken from each label in turn (labels in order of first appearance, each label's rows in
     order), so a sample of a folder-per-class set shows its classes, not the first class's first images."""
-    groups = pd.Series(np.arange(len(labels))).groupby(labels, sort=False).cumcount().to_numpy()
-    first = pd.Series(labels).map({v: i for i, v in enumerate(pd.unique(labels))}).to_numpy()
-    order = np.lexsort((first, groups))  # round by round, labels in order within a round
+    label = pd.factorize(labels)[0]  # 0, 1, ... in order of first appearance
+    turn = pd.Series(label).groupby(label).cumcount().to_numpy()  # a row's place among its label's rows
+    order = np.lexsort((label, turn))  # round by round, labels in order within a round
     return order[:k]
 
 
