@@ -74,7 +74,7 @@ def describe(n: int, shown: int) -> str:
     """What the map draws, for the page."""
     top = int(shown * TOP_ERRORS_SHARE)
     return (f"Showing a {shown:,}-row sample (the {top:,} highest-error rows, the rest at random) over a density "
-            f"image of all {n:,} rows. Box and lasso select from all {n:,} rows.")
+            f"image of all {n:,} rows; box and lasso (toolbar) select from all of them.")
 
 
 # -- the density image ------------------------------------------------------------------------------------

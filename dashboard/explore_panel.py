@@ -167,17 +167,18 @@ def map_panel() -> None:
                               placeholder="row id, file name, any value, or column:value",
                               help="Matches are ringed on the map and listed under it.")
     find_panel(ws, query)
-    st.caption(f"{ws.dataset.n:,} points · {ex.map_note or STORED_NOTE} Click a point, or empty space to decode "
-               "it; drag with box/lasso (toolbar) to select many.")
-    note = ws.cached(("colour note", colour_by), lambda: colouring(ws.dataset.meta, ex.errors, colour_by).note)
-    if note:
-        st.caption(note)
     fig = ws.cached(("map", colour_by),
                     lambda: map_figure(ex.xy, ex.errors, ws.dataset.meta, colour_by, ws.dataset.label,
                                        name_column=ws.dataset.name_column))
     rows, drawn = drawn_rows(fig)
-    if drawn < rows:
-        st.caption(big_map.describe(rows, drawn))
+    # One caption: how the map was made and what it draws (each element on the page costs every click a
+    # render, ARCHITECTURE.md "What a click costs").
+    drawing = (f"{big_map.describe(rows, drawn)} Click a point, or empty space to decode it." if drawn < rows else
+               "Click a point, or empty space to decode it; drag with box/lasso (toolbar) to select many.")
+    st.caption(f"{ws.dataset.n:,} points · {ex.map_note or STORED_NOTE} {drawing}")
+    note = ws.cached(("colour note", colour_by), lambda: colouring(ws.dataset.meta, ex.errors, colour_by).note)
+    if note:
+        st.caption(note)
     # A map drawn anew marks the pick (a click never pays for it: it reruns the inspector alone); a box or
     # lasso selection replaces the pick in the inspector, so then nothing is marked.
     if ws.pick.row is not None and ws.selection is None:
