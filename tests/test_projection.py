@@ -320,6 +320,18 @@ def test_spacing_ignores_duplicate_points():
     assert blend.spacing in (1.0, 2.0)  # a real gap between points, not the 0 between copies
 
 
+def test_a_spot_beside_a_dense_cluster_is_near_the_data():
+    """Near-duplicate rows packed a hair apart (as UMAP places them) must not make a spot that a person sees
+    beside the cluster read as far from the data: the spacing is at least MIN_SPACING_SHARE of the span."""
+    rng = np.random.default_rng(0)
+    xy = np.vstack([rng.normal(0, 1e-4, (500, 2)), rng.normal(10, 1e-4, (500, 2))])  # two tight clumps
+    blend = NeighbourBlend(xy, np.zeros((len(xy), 1)))
+    assert blend.spacing == pytest.approx(P.MIN_SPACING_SHARE * np.ptp(xy, axis=0).max())
+    _, beside = blend(np.array([0.2, 0.0]))  # 1.4% of the span from the first clump
+    _, far = blend(np.array([5.0, 0.0]))     # halfway between the clumps
+    assert beside < P.FAR_FROM_DATA < far
+
+
 def test_place_on_map_in_chunks(monkeypatch):
     Z, _ = blobs(60)
     xy = pca_2d(Z).astype(np.float32)
