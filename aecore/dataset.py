@@ -156,11 +156,15 @@ DAY_SECONDS = 86_400.0
 # ROW_NAMES (tables.read_table); bundles saved before keep pandas' name.
 BLANK_HEADER = "Unnamed: "
 ROW_NAMES = "row name"
+# Headers R and its exports give row names (Rdatasets' CSVs say "rownames"): read like a blank header, so a
+# subset of a table, whose row names start at 6823, still has them named, not learned as an amount.
+ROW_NAME_HEADERS = frozenset({"rownames", "rowname", "row.names", "row_names", "row names"})
 
 
 def is_row_names(name) -> bool:
-    """A column under a blank header: the file's own row names."""
-    return str(name) == ROW_NAMES or str(name).startswith(BLANK_HEADER)
+    """A column under a blank header or a row-names header (ROW_NAME_HEADERS): the file's own row names."""
+    text = str(name)
+    return text == ROW_NAMES or text.startswith(BLANK_HEADER) or text.strip().lower() in ROW_NAME_HEADERS
 NAME_DISTINCT = 0.9    # a text column naming rows: at least this share of its values distinct
 NAME_SCAN_ROWS = 10_000  # read to decide, so a 2M-row table decides as fast as a small one
 

@@ -110,6 +110,10 @@ def test_identifier_columns_are_never_features():
     blank = load_table(b",v,w\n" + rows)
     assert blank.preprocessor.columns == ["v", "w"], "R's row names under a blank header count from anywhere"
     assert "'row name': a row number (counting up by 1 from 2,020,311)" in report_text(blank)
+    subset = np.delete(np.arange(6823, 6863), [3, 17])  # Rdatasets' MplsStops: a subset's row names
+    r_export = table_dataset(pd.DataFrame({"rownames": subset, "v": np.sin(subset), "w": np.cos(subset)}))
+    assert r_export.preprocessor.columns == ["v", "w"], "a row-names header counts from anywhere too"
+    assert r_export.file_row_column == "rownames"
     named = pd.DataFrame({"serial": 2020311 + np.arange(30), "v": np.sin(np.arange(30))})
     assert table_dataset(named).preprocessor.columns == ["serial", "v"], "a named count from elsewhere stays data"
     spaced = np.arange(1, 60, 2)  # counts by 2: a measurement, not a row number
