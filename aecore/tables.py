@@ -59,7 +59,9 @@ ROW_NUMBER_STEP_SHARE = 0.9
 # A column of whole numbers named as an identifier (a word of its name, compared lower-case: "id",
 # "PatientID", "user_id") numbers things, it does not measure them: a subject id repeated over the rows of
 # long data (lme4's VerbAgg: 'id'), a firm's code (Ecdat's PatentsHGH: 'cusip'). Kept, not a feature.
-ID_WORDS = frozenset({"id", "ids", "uid", "uuid", "guid", "cusip", "isin"})
+ID_WORDS = frozenset({"id", "ids", "uid", "uuid", "guid", "cusip", "isin", "zip", "zipcode", "postcode", "fips"})
+ID_REASON = ("an identifier (its name says so): whole numbers that name things, not amounts; kept for hover and "
+             "search, not a feature")
 NAME_WORDS = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")  # "userIDs" -> user, IDs
 # A number, yes/no or date column missing in at least this share of rows is dropped: the model would learn
 # the median it is filled with, and the few real values would read as anomalies (gap's hr1420.csv: 99.8%).
@@ -300,6 +302,10 @@ def classify_column(series: pd.Series, limits: Limits) -> tuple[str, str]:
     if role in ("number", "bool", "datetime") and missing >= MOSTLY_MISSING:
         return "drop", (f"{missing:.1%} of its values are missing (from {MOSTLY_MISSING:.0%} a column is left out: "
                         "the model would learn the value they are filled with)")
+    if role == "bool" and missing and not pd.api.types.is_numeric_dtype(series):
+        # Yes/no written as words, with gaps: filled with the more common answer, MplsStops' citationIssued
+        # (63% empty) read as 63% "NO". Its answers and '(missing)' are categories, as text columns' are.
+        return "category", ""
     return role, reason
 
 
@@ -314,8 +320,7 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
         if is_row_number(present, blank_header=is_row_names(series.name)):
             return "metadata", f"a row number (counting up by 1 from {present.iloc[0]:,}): kept, not a feature"
         if is_id(series.name, present):
-            return "metadata", "an identifier (its name says so): whole numbers that name things, not amounts; " \
-                               "kept for hover and search, not a feature"
+            return "metadata", ID_REASON
         if len(present) >= MIN_ROWS_FOR_IDS and set(np.unique(present.to_numpy())) == {0, 1}:
             return "bool", "its values are 0 and 1"
         return "number", ""
@@ -324,7 +329,11 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
     text = present.astype(str).str.strip()
     if set(text.str.lower().unique()) <= BOOL_WORDS:
         return "bool", ""
-    if pd.to_numeric(text, errors="coerce").notna().mean() >= PARSE_SHARE:
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.notna().mean() >= PARSE_SHARE:
+        # Seattle's zip_code: 98117 beside a few ZIP+4 codes (98126-2920) is still codes, not amounts.
+        if is_id(series.name, numbers.dropna()):
+            return "metadata", ID_REASON
         return "number", "text that holds numbers"
     if looks_like_dates(text):
         return "datetime", "dates converted to seconds since 1970"
@@ -466,7 +475,8 @@ def plan_numeric(name: str, series: pd.Series, role: str, reason: str) -> tuple[
                                         "rescale the column (e.g. to thousands) to use it"), None
     notes = [reason] if reason else []
     if absent:
-        notes.append(f"{absent:,} missing value(s) set to the median {fill:g}")
+        notes.append(f"{absent:,} missing value(s) set to {fill:g}, the more common value" if role == "bool"
+                     and fill in (0.0, 1.0) else f"{absent:,} missing value(s) set to the median {fill:g}")
     if coded:
         notes.append(f"{coded:,} value(s) of {code:g}, a code for missing ({why}), set to the median {fill:g}")
     if unparsable > 0:

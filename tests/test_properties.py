@@ -167,15 +167,16 @@ def zero_one(series: pd.Series, kind: str) -> bool:
 def features_of(series: pd.Series, kind: str) -> int:
     """How many features a column should give, by the loader's rules: none when it carries nothing
     (one value once missing values are filled, or a row number 0, 1, 2, ..., gaps in at most a tenth of its
-    steps, or 90% or more missing counting its missing-value code); a category column one per value,
-    '(missing)' included; any other column one."""
-    if kind == "category":
+    steps, or 90% or more missing counting its missing-value code); a category column, or a yes/no column
+    with gaps, one per value, '(missing)' included; any other column one."""
+    missing = series.isna().mean()
+    if kind == "category" or (kind == "bool" and 0 < missing < 0.9):  # yes/no with gaps: the gaps a category
         values = with_missing(series).nunique()
         return values if values >= 2 else 0
     code = code_for_missing(series) if kind in ("int", "float") else None
+    if (series.isna().sum() + (0 if code is None else (series == code).sum())) >= 0.9 * len(series):
+        return 0
     if code is not None:
-        if (series.isna().sum() + (series == code).sum()) >= 0.9 * len(series):
-            return 0
         series = series.where(series != code)
     present = series.dropna()
     steps = present.diff().iloc[1:]
@@ -219,8 +220,8 @@ def test_decoding_the_features_gives_the_table_back(table):
         rounding = 5e-6 * col.std  # float32_noise_off: half a unit of at most a 100,000th of a deviation
         assert np.allclose(decoded[col.name].to_numpy(), expected, rtol=0, atol=1e-6 * scale + rounding), col.name
     for col in pre.categorical:
-        assert kinds[col.name] == "category"
-        assert decoded[col.name].tolist() == with_missing(df[col.name]).tolist(), col.name
+        assert kinds[col.name] in ("category", "bool")
+        assert decoded[col.name].tolist() == with_missing(df[col.name]).astype(str).tolist(), col.name
         assert np.allclose(decoded[f"{col.name} (p)"], 1.0), "a one-hot block decodes with full confidence"
 
 

@@ -151,6 +151,19 @@ def test_whole_numbers_named_as_ids_are_no_feature():
     assert all(plans[c].role == "metadata" for c in ("cusip", "PatientID", "sample.ids"))
 
 
+def test_zip_codes_are_codes_not_amounts():
+    """Seattle's pet licences: zip_code held 98117 and a few ZIP+4 codes (98126-2920), read as text that holds
+    numbers, learned as an amount and its ZIP+4 codes replaced by the median."""
+    n = 40
+    zips = [str(98101 + i % 9) for i in range(n - 2)] + ["98126-2920", "98103-1234"]
+    df = pd.DataFrame({"zip_code": zips, "ZIP": 98101 + np.arange(n) % 9, "v": np.sin(np.arange(n)),
+                       "w": np.cos(np.arange(n))})
+    plans = {p.name: p for p in plan_table(df, None, list(df.columns))}
+    assert plans["zip_code"].role == "metadata" and plans["zip_code"].note.startswith("an identifier")
+    assert plans["ZIP"].role == "metadata"
+    assert table_dataset(df).preprocessor.columns == ["v", "w"]
+
+
 def test_the_report_names_the_columns_not_chosen():
     """After training the Data view listed what each feature became, but not the row number and names the
     chooser had left out."""
@@ -250,13 +263,19 @@ def test_datetimes_become_seconds():
 
 
 def test_dates_and_booleans_with_gaps():
+    """Yes/no written as words keeps its gaps as a category of their own (filled with the more common answer,
+    MplsStops' 63% empty citationIssued read as 63% NO); 0/1 with gaps is filled and says with what."""
     ds = load_table(b"x,b,d\n1,yes,2020-01-01\n2,,2020-01-05\n3,no,\n4,yes,2020-02-01\n")
-    assert [(c.name, c.kind) for c in ds.preprocessor.numeric] == [("x", "number"), ("b", "bool"), ("d", "datetime")]
+    assert [(c.name, c.kind) for c in ds.preprocessor.numeric] == [("x", "number"), ("d", "datetime")]
+    assert [(c.name, c.categories) for c in ds.preprocessor.categorical] == [("b", [MISSING, "no", "yes"])]
     rep = report_text(ds)
-    assert "'b': 1 missing value(s) set to the median 1" in rep
+    assert f"'b': 3 categories, one-hot encoded; 1 missing value(s) kept as the category '{MISSING}'" in rep
     assert "'d': dates converted to seconds since 1970; 1 missing value(s)" in rep
+    flags = table_dataset(pd.DataFrame({"f": [1.0, np.nan] + [1.0, 0.0, 1.0] * 10, "v": np.arange(32.0)}))
+    assert flags.preprocessor.numeric[0].kind == "bool"
+    assert "'f': its values are 0 and 1; 1 missing value(s) set to 1, the more common value" in report_text(flags)
     back = ds.decode_rows(ds.X)
-    assert back["b"].tolist() == [True, True, False, True]
+    assert back["b"].tolist() == ["yes", MISSING, "no", "yes"]
     assert back["d"].dt.strftime("%Y-%m-%d").tolist() == ["2020-01-01", "2020-01-05", "2020-01-05", "2020-02-01"]
 
 
