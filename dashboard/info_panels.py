@@ -125,6 +125,19 @@ def spread_rows(labels: np.ndarray, k: int) -> np.ndarray:
     return order[:k]
 
 
+def csv_columns(ws: Workspace) -> str:
+    """The codes CSV's header as the download writes it (its first row built the same way), the codes' run of
+    columns shortened: "id, rownames, z0…z7, x, y and reconstruction_error"."""
+    ds, ex = ws.dataset, ws.exploration
+    labels = None if ds.labels is None else ds.labels.iloc[:1]
+    names = list(codes_frame(ex.codes[:1], ex.xy[:1], ex.errors[:1], labels, keys=ds.meta[ds.key_columns].iloc[:1]))
+    codes = [c for c in names if c.startswith("z") and c[1:].isdigit()]
+    shown = [c for c in names if c not in codes[1:]]
+    if len(codes) > 1:
+        shown[shown.index(codes[0])] = f"{codes[0]}…{codes[-1]}"
+    return ", ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
 def export_view(ws: Workspace) -> None:
     ds, ex, m = ws.dataset, ws.exploration, ws.model
     st.markdown("**Keep your work.** The model bundle holds the model, the data preparation, the data, the codes "
@@ -143,5 +156,5 @@ def export_view(ws: Workspace) -> None:
                        mime="application/zip", on_click="ignore", type="primary", key="dl_bundle", width="stretch")
     c2.download_button("Download codes, map and errors (CSV)", codes_bytes, file_name=f"{slug}_codes.csv",
                        mime="text/csv", on_click="ignore", key="dl_codes", width="stretch")
-    st.caption(f"The CSV has id, label, z0…z{m.config_.latent_dim - 1}, x, y and reconstruction_error per row. "
-               "Text cells that a spreadsheet could run as a formula are prefixed with a quote.")
+    st.caption(f"The CSV has {csv_columns(ws)} per row. Text cells that a spreadsheet could run as a formula are "
+               "prefixed with a quote.")

@@ -76,6 +76,25 @@ def test_export_and_scores_downloads_exist(cancer):
     assert {"dl_bundle": "Download model bundle", "dl_codes": "Download codes, map and errors (CSV)"}.items() \
         <= shown.items(), shown
     assert "dl_scores" not in shown
+    # The caption names the CSV's columns as the download writes them (a 1-D model said "z0…z0").
+    latent = ws(cancer).model.config_.latent_dim
+    assert f"The CSV has id, label, z0…z{latent - 1}, x, y and reconstruction_error per row" in texts(cancer)
+
+
+def test_the_codes_csv_caption_names_a_one_number_code_and_the_files_row_names():
+    """Seattle's pets trained a 1-D model: the caption said "z0…z0"; mtcars' said "label" with no label."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from dashboard.info_panels import csv_columns
+
+    n = 4
+    dataset = SimpleNamespace(labels=None, meta=pd.DataFrame({"rownames": np.arange(1, n + 1)}),
+                              key_columns=["rownames"])
+    exploration = SimpleNamespace(codes=np.zeros((n, 1)), xy=np.zeros((n, 2)), errors=np.zeros(n))
+    assert csv_columns(SimpleNamespace(dataset=dataset, exploration=exploration)) == \
+        "id, rownames, z0, x, y and reconstruction_error"
 
 
 def test_a_view_keeps_its_settings_while_another_is_shown(cancer):
