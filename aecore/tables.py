@@ -46,6 +46,7 @@ BINARY_PROBE = 1 << 16  # bytes searched for a NUL (a binary file, not text)
 ENCODING_CHUNK = 1 << 24  # bytes checked as UTF-8 at a time: a 1 GB file is never a 4 GB string
 # pandas' words for a quoted value still open at the end of the file; its row 0 is the header
 QUOTE_TO_THE_END = re.compile(r"EOF inside string starting at row (\d+)")
+LABEL_MAX_MISSING = 0.5  # a guessed label is missing in at most this share of rows
 PARSE_SHARE = 0.95  # share of non-missing values that must parse for a text column to count as numbers/dates
 BOOL_WORDS = {"true", "false", "yes", "no"}
 # From this many rows, a column whose values are all different (text) or count 1, 2, 3... (numbers) is an
@@ -537,8 +538,10 @@ def guess_label(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS, features: lis
     'y' is never chosen: numbers count as categories only when they are whole and few. `features`:
     feature_columns(df), when already known."""
     features = feature_columns(df, limits) if features is None else features
-    # A label is never a feature: a column is a candidate only if another feature remains without it.
-    candidates = [c for c in df.columns if is_categorical(df[c], limits) and set(features) - {c}]
+    # A label is never a feature: a column is a candidate only if another feature remains without it; and it
+    # names most rows (movies' mpaa, missing in 92% of rows, coloured the map grey).
+    candidates = [c for c in df.columns if is_categorical(df[c], limits) and set(features) - {c}
+                  and df[c].isna().mean() <= LABEL_MAX_MISSING]
     named = [c for c in candidates if str(c).strip().lower() in LABEL_NAMES]
     if named:  # in LABEL_NAMES' order: 'income' before 'sex' in a census table
         return min(named, key=lambda c: LABEL_NAMES.index(str(c).strip().lower()))

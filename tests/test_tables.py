@@ -479,6 +479,10 @@ def test_label_guess_prefers_categorical_columns():
     assert guess_label(pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.arange(40.0)})) is None
     only = pd.DataFrame({"Unnamed: 0": np.arange(1, 16), "y": [1, 2, 3] * 5})  # 'y' is the only feature
     assert guess_label(only) is None
+    rated = ["PG", None, None, None, "R", None, None, None, None, None] * 4  # movies' mpaa: 80% missing here
+    movies = pd.DataFrame({"mpaa": rated, "genre": ["drama", "comedy", "action"] * 13 + ["drama"],
+                           "length": np.arange(40.0), "votes": np.arange(40.0) ** 2})
+    assert guess_label(movies) == "genre", "a label names most rows"
 
 
 def test_plan_table_says_what_every_column_becomes():
