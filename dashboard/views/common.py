@@ -60,6 +60,13 @@ def text_widths(table: pd.DataFrame, total: int = TABLE_PX) -> dict[str, int]:
     return {**widths, "error": TABLE_ROW_WIDTHS["error"]}
 
 
+# What the inspector's per-feature error is (a price 548 read as 831.8 showed 0.005: it is in the column's
+# spread, not its units).
+ERROR_HELP = ("In the column's spread, not its units, so features compare: for a number, the squared difference "
+              "in standard deviations (1 = one deviation off); for a category, the squared distance between its "
+              "one-hot code and the reconstruction's probabilities (0 when they match). What the model minimises.")
+
+
 def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, raw: pd.Series) -> None:
     """A table row (its values as the file has them: `raw`) beside its reconstruction, feature by feature
     in original units, worst first, the error as a bar (a full bar: one standard deviation squared, or the
@@ -68,8 +75,9 @@ def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, 
     top = max(1.0, float(table["error"].max())) if len(table) else 1.0
     widths = text_widths(table)
     config = {name: st.column_config.Column(width=px) for name, px in widths.items()}
-    config["error"] = st.column_config.ProgressColumn("error", format="%.3f", min_value=0.0, max_value=top,
-                                                      width=widths["error"])
+    config["error"] = st.column_config.ProgressColumn(
+        "error", format="%.3f", min_value=0.0, max_value=top, width=widths["error"],
+        help=ERROR_HELP)
     st.dataframe(table, hide_index=True, height="auto", column_config=config)  # a short row: no empty lines under it
 
 
