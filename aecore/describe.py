@@ -36,10 +36,7 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
         return isinstance(col, NumericColumn) and col.name in file_row.index and col.is_missing_code(file_row[col.name])
 
     def reconstructed(col, j: int) -> str:
-        if col.kind == "bool":  # the decoded 0..1 read as the likelier value and how sure: "Yes (p=0.93)"
-            p = float(np.clip(x_hat[j] * col.std + col.mean, 0.0, 1.0))
-            return f"{spelled_like(p >= 0.5, file_row.get(col.name))} (p={max(p, 1.0 - p):.2f})"
-        return fmt(rec[col.name])
+        return bool_reading(col, x_hat[j], file_row.get(col.name)) if col.kind == "bool" else fmt(rec[col.name])
 
     def missing(col) -> bool:
         return col.name in file_row.index and (is_missing(file_row[col.name]) or coded(col))
@@ -114,10 +111,25 @@ def readable(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFr
     return out
 
 
-def decoded_table_row(pre: TablePreprocessor, x_hat: np.ndarray) -> pd.DataFrame:
-    """A decoded feature vector as feature | value, in original units."""
-    rec = pre.inverse_transform(np.asarray(x_hat, dtype=np.float64).reshape(1, -1)).iloc[0]
-    rows = [(c.name, fmt(rec[c.name])) for c in pre.numeric]
+def bool_reading(col: NumericColumn, z: float, like) -> str:
+    """A yes/no feature's decoded value (standardised z) as the likelier answer, spelled like `like` (the
+    column's value as the file has it), and how sure: "Yes (p=0.93)", "1 (p=0.80)"."""
+    p = float(np.clip(z * col.std + col.mean, 0.0, 1.0))
+    return f"{spelled_like(p >= 0.5, like)} (p={max(p, 1.0 - p):.2f})"
+
+
+def decoded_table_row(pre: TablePreprocessor, x_hat: np.ndarray, like: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A decoded feature vector as feature | value, in original units; yes/no as bool_reading, spelled like
+    the column's first value in `like` (the data as the file has it), as a row's reconstruction reads."""
+    x_hat = np.asarray(x_hat, dtype=np.float64).ravel()
+    rec = pre.inverse_transform(x_hat[None]).iloc[0]
+
+    def spelling(name: str):
+        known = like[name].dropna() if like is not None and name in like.columns else ()
+        return known.iloc[0] if len(known) else None
+
+    rows = [(c.name, bool_reading(c, x_hat[j], spelling(c.name)) if c.kind == "bool" else fmt(rec[c.name]))
+            for j, c in enumerate(pre.numeric)]
     rows += [(c.name, f"{rec[c.name]} (p={rec[c.name + ' (p)']:.2f})") for c in pre.categorical]
     return pd.DataFrame(rows, columns=["feature", "decoded"])
 

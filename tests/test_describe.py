@@ -84,6 +84,17 @@ def test_decoded_row(ds):
     assert out.to_dict("list") == {"feature": ["height", "colour"], "decoded": ["180", "green (p=1.00)"]}
 
 
+def test_a_decoded_yes_no_reads_as_a_rows_reconstruction_does():
+    """nassCDS: a decoded spot read 'False' where the same column's reconstruction read '1 (p=1.00)'."""
+    n = 30
+    df = pd.DataFrame({"frontal": [1, 0, 1] * 10, "airbag": ["Yes", "No"] * 15, "v": np.sin(np.arange(n))})
+    data = table_dataset(df)
+    out = decoded_table_row(data.preprocessor, data.X[0], like=data.meta).set_index("feature")["decoded"]
+    assert out["frontal"] == "1 (p=1.00)" and out["airbag"] == "Yes (p=1.00)"
+    shown = compare_table_row(data.preprocessor, data.X[0], data.X[0], data.meta.iloc[0]).set_index("feature")
+    assert shown.loc["frontal", "reconstructed"] == out["frontal"]
+
+
 def test_label_mix(ds):
     mix = label_mix(ds, np.array([0, 1, 2]))
     assert dict(zip(mix["value"], mix["rows"], strict=True)) == {"a": 2, "b": 1}

@@ -52,7 +52,8 @@ def render_location(ws: Workspace, x: float, y: float) -> None:
     if ws.dataset.kind == "image":
         show_images([("decoded", to_pil(decoded[0]))])
     else:
-        st.dataframe(decoded_table_row(ws.dataset.preprocessor, decoded[0]), hide_index=True, height="auto")
+        st.dataframe(decoded_table_row(ws.dataset.preprocessor, decoded[0], like=ws.dataset.meta), hide_index=True,
+                     height="auto")
     if st.button("Show where this code falls on the map", key="decoded_show",
                  help="Its code placed by the nearest training codes: a spot far from the data decodes like "
                       "the data near where its code falls."):
