@@ -94,7 +94,7 @@ class TablePreprocessor:
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         """Encode raw rows holding the source columns. Missing, unparsable or infinite numbers (and a
         column's missing-value code) take the column's fill value; a category not seen in training
-        encodes as an all-zero block."""
+        encodes as OTHER where the column has it, else as an all-zero block."""
         n = len(df)
         out = np.zeros((n, self.n_features), dtype=np.float32)
         for j, col in enumerate(self.numeric):
@@ -104,6 +104,8 @@ class TablePreprocessor:
             values = category_values(df[col.name])
             for k, cat in enumerate(col.categories):
                 out[:, j + k] = values == cat
+            if OTHER in col.categories:
+                out[~np.isin(values, col.categories), j + col.categories.index(OTHER)] = 1.0
             j += len(col.categories)
         return out
 
@@ -150,6 +152,9 @@ class TablePreprocessor:
 
 
 MISSING = "(missing)"
+# A text column with more values than one-hot encodes keeps its most common ones as categories and the rest
+# as this one (tables.plan_category); new data's values unseen in training go there too.
+OTHER = "(other)"
 DAY_SECONDS = 86_400.0
 # A column with no name in the file's header (pandas calls it "Unnamed: 0") is where R and pandas write row
 # names (tables.is_row_number counts it as a row number from any start). A first column so named is read as

@@ -3,7 +3,8 @@
 Rules, in order, for every column but the label:
   all missing -> dropped; numbers (or text that is >= 95% numbers) -> standardised, missing and
   unparsable values (and a missing-value code such as -999, see MISSING_CODES) imputed with the median;
-  true/false -> 0/1; dates -> seconds, standardised; text with <= max_categories distinct values ->
+  true/false -> 0/1; dates -> seconds, standardised; text with <= max_categories distinct values (or a
+  few common ones, the rest lumped as OTHER) ->
   one-hot; other text (names, ids), row numbers and whole numbers named as ids (ID_WORDS) -> metadata
   only; a column with one value after imputation -> dropped (it carries no information)."""
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .dataset import (
     BLANK_HEADER,
     DAY_SECONDS,
     MISSING,
+    OTHER,
     ROW_NAMES,
     CategoricalColumn,
     Dataset,
@@ -48,6 +50,8 @@ ENCODING_CHUNK = 1 << 24  # bytes checked as UTF-8 at a time: a 1 GB file is nev
 QUOTE_TO_THE_END = re.compile(r"EOF inside string starting at row (\d+)")
 LABEL_MAX_MISSING = 0.5  # a guessed label is missing in at most this share of rows
 PARSE_SHARE = 0.95  # share of non-missing values that must parse for a text column to count as numbers/dates
+OTHER_MIN_ROWS = 5      # lumped: each kept value of a many-valued text column is in this many rows or more
+OTHER_MIN_SHARE = 0.5   # lumped: the kept values hold at least this share of the rows
 BOOL_WORDS = {"true", "false", "yes", "no"}
 # From this many rows, a column whose values are all different (text) or count 1, 2, 3... (numbers) is an
 # identifier, kept as metadata: one-hot encoding names or learning row numbers would only add noise.
@@ -343,8 +347,19 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
         return "metadata", "every value is different (names or ids): kept for hover and search, not a feature"
     if distinct <= limits.max_categories:
         return "category", ""
+    if lumped(text, limits.max_categories):
+        return "category", ""
     return "metadata", (f"{distinct:,} distinct text values (more than {limits.max_categories}): kept for hover "
                         "and colour, not used as a feature")
+
+
+def lumped(text: pd.Series, max_categories: int) -> bool:
+    """Too many values to one-hot encode them all, but a few common ones: its max_categories - 1 most common
+    values each in OTHER_MIN_ROWS rows or more, and in at least OTHER_MIN_SHARE of the rows together (a
+    dog's breed, a city's neighbourhood), not names that each name a row or two."""
+    counts = text.value_counts()
+    kept = counts.iloc[: max_categories - 1]
+    return bool(len(kept) and kept.iloc[-1] >= OTHER_MIN_ROWS and kept.sum() >= OTHER_MIN_SHARE * len(text))
 
 
 def is_row_number(values: pd.Series, blank_header: bool = False) -> bool:
@@ -417,12 +432,21 @@ def plan_lines(plans: list[ColumnPlan]) -> list[str]:
     return lines
 
 
-def plan_category(name: str, series: pd.Series) -> tuple[ColumnPlan, CategoricalColumn | None]:
-    cats = sorted(set(category_values(series)))
+def plan_category(name: str, series: pd.Series, max_categories: int) -> tuple[ColumnPlan, CategoricalColumn | None]:
+    values = pd.Series(category_values(series))
+    present = values[values != MISSING]
+    cats = sorted(set(values))
     if len(cats) < 2:
         return ColumnPlan(name, "drop", f"it has a single value ('{cats[0]}')"), None
     missing = int(series.isna().sum())
     note = f"{len(cats)} categories, one-hot encoded"
+    if present.nunique() > max_categories:  # lumped: the most common values, the rest as OTHER
+        counts = present.value_counts()
+        kept = list(counts.index[: max_categories - 1])
+        cats = sorted(kept + [OTHER] + ([MISSING] if missing else []))
+        rest = counts.iloc[max_categories - 1 :]
+        note = (f"{len(counts):,} values: the {len(kept)} most common one-hot encoded, the other {len(rest):,} "
+                f"({int(rest.sum()):,} rows) as the category '{OTHER}'")
     if missing:
         note += f"; {missing:,} missing value(s) kept as the category '{MISSING}'"
     return ColumnPlan(name, "category", note), CategoricalColumn(name, cats)
@@ -499,7 +523,7 @@ def fit_table(df: pd.DataFrame, features: list[str], limits: Limits) -> tuple[Ta
             plans.append(ColumnPlan(name, role, reason))
             continue
         if role == "category":
-            plan, column = plan_category(name, series)
+            plan, column = plan_category(name, series, limits.max_categories)
             categorical += [column] if column else []
         else:
             plan, column = plan_numeric(name, series, role, reason)

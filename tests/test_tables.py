@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from aecore import DataError, Limits, load_table, table_dataset
-from aecore.dataset import MISSING, TablePreprocessor
+from aecore.dataset import MISSING, OTHER, TablePreprocessor
 from aecore.describe import compare_table_row
 from aecore.tables import guess_label, plan_table
 
@@ -149,6 +149,31 @@ def test_whole_numbers_named_as_ids_are_no_feature():
     plans = {p.name: p for p in plan_table(df, None, list(df.columns))}
     assert plans["id"].role == "metadata" and plans["id"].note.startswith("an identifier (its name says so)")
     assert all(plans[c].role == "metadata" for c in ("cusip", "PatientID", "sample.ids"))
+
+
+def test_a_many_valued_text_column_keeps_its_common_values_and_lumps_the_rest():
+    """Seattle's pet breeds (336 values), Minneapolis' neighbourhoods (87): left out for having more than 30
+    values, they left a table of one feature. The 29 most common are categories, the rest '(other)'."""
+    rng = np.random.default_rng(0)
+    n = 600
+    common = [f"breed {i}" for i in range(40)]
+    rare = [f"rare {i}" for i in range(60)]
+    breeds = list(rng.choice(common, n - 60)) + rare  # 100 values; 60 of them once
+    df = pd.DataFrame({"breed": breeds, "v": rng.normal(size=n), "w": rng.normal(size=n)})
+    ds = table_dataset(df)
+    col = ds.preprocessor.categorical[0]
+    assert col.name == "breed" and len(col.categories) == 30 and OTHER in col.categories
+    assert "'breed': 100 values: the 29 most common one-hot encoded, the other 71 (" in report_text(ds)
+    assert "rows) as the category '(other)'" in report_text(ds)
+    back = ds.decode_rows(ds.X)["breed"]
+    assert set(back[n - 60:]) == {OTHER}  # each rare breed is '(other)'
+    assert (back[: n - 60][np.isin(df["breed"][: n - 60], col.categories)] == df["breed"][: n - 60][
+        np.isin(df["breed"][: n - 60], col.categories)]).all()
+    unseen = ds.preprocessor.transform(pd.DataFrame({"breed": ["never seen"], "v": [0.0], "w": [0.0]}))
+    assert ds.preprocessor.inverse_transform(unseen)["breed"].iloc[0] == OTHER, "new data's new value is '(other)'"
+    names = pd.DataFrame({"name": [f"pet {i}" for i in range(n - 100)] + ["Lucy"] * 100, "v": rng.normal(size=n),
+                          "w": rng.normal(size=n)})
+    assert "name" not in table_dataset(names).preprocessor.columns, "names that each name a row stay names"
 
 
 def test_zip_codes_are_codes_not_amounts():
