@@ -15,7 +15,7 @@ from .figures import category_order, error_histogram
 from .guard import guarded_fragment
 from .render import diff_heatmap, to_pil
 from .state import Workspace, get_ws
-from .views.common import number_column
+from .views.common import number_column, table_height
 
 GALLERY_COLS = 3  # cards a row, and CARD_PX a side for each card's three images: on one line on a 1280 px page
 CARD_PX = 72      # (four cards a row of 64 px images put the third on a line of its own)
@@ -72,4 +72,5 @@ def anomaly_panel() -> None:
         table = readable(ds.meta.iloc[rows])  # yes/no as text, not checkboxes
         table.insert(0, "reconstruction_error", errors[rows])
         table.insert(0, "row", rows)
-        st.dataframe(table, hide_index=True, column_config={"reconstruction_error": number_column(errors[rows])})
+        st.dataframe(table, hide_index=True, height=table_height(len(table)),
+                     column_config={"reconstruction_error": number_column(errors[rows])})

@@ -23,6 +23,9 @@ from aecore.tables import TABLE_SUFFIXES, feature_columns, guess_label, plan_tab
 from .pending import FEATURES_KEY, LABEL_KEY, NO_LABEL, table_choice
 from .state import PRETRAINED, PendingImages, PendingTable, Workspace, get_ws
 from .training_panel import start_training, train_pending
+from .views.common import table_height
+
+PLAN_ROWS = 12  # rows of the column chooser's 'What each column becomes' shown before it scrolls
 
 SOURCES = ["Sample", "Table", "Images", "Saved model"]
 IMAGE_TYPES = [s.lstrip(".") for s in UPLOAD_SUFFIXES]
@@ -247,7 +250,8 @@ def table_setup() -> None:
         st.markdown(f"**What each column becomes** · {used} of {len(plans)} column(s) used as features")
         st.dataframe(pd.DataFrame({"column": [plan.name for plan in plans],
                                    "becomes": [ROLE_WORDS[plan.role] for plan in plans],
-                                   "why": [plan.note for plan in plans]}), hide_index=True, height=220)
+                                   "why": [plan.note for plan in plans]}), hide_index=True,
+                     height=table_height(len(plans), most=PLAN_ROWS))
         b1, b2 = st.columns([3, 1])
         if b1.button(f"Train on {p.name}", type="primary", disabled=ws.training, key="table_train", width="stretch"):
             error = train_pending(ws)

@@ -220,6 +220,16 @@ def test_table_row_beside_its_reconstruction_fits_the_inspector(wine):
     assert config["error"]["type_config"]["type"] == "progress"
 
 
+def test_tables_show_every_row_up_to_a_limit():
+    """Streamlit's "auto" height showed ten rows and cut the eleventh: the inspector hid a row's last
+    features, and Anomalies showed 10 of the 12 rows asked for."""
+    from dashboard.views.common import CONTENT_ROWS, ROW_PX, table_height
+
+    assert table_height(12) == "content" and table_height(CONTENT_ROWS) == "content"
+    assert table_height(CONTENT_ROWS + 1) == (CONTENT_ROWS + 1) * ROW_PX + 3
+    assert table_height(25, most=12) == 13 * ROW_PX + 3
+
+
 def test_text_widths_give_way_longest_first():
     import pandas as pd
 

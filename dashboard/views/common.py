@@ -67,6 +67,17 @@ ERROR_HELP = ("In the column's spread, not its units, so features compare: for a
               "one-hot code and the reconstruction's probabilities (0 when they match). What the model minimises.")
 
 
+ROW_PX = 35        # Streamlit's default table row (and header) height
+CONTENT_ROWS = 40  # a table shows up to this many rows whole; more scroll
+
+
+def table_height(rows: int, most: int = CONTENT_ROWS) -> int | str:
+    """A table's height: every row up to `most` ("content": Streamlit's "auto" shows ten and cut an eleventh,
+    so the inspector hid a table's last features and Anomalies showed 10 of the 12 rows asked for), else
+    `most` rows and a scroll bar."""
+    return "content" if rows <= most else (most + 1) * ROW_PX + 3
+
+
 def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, raw: pd.Series) -> None:
     """A table row (its values as the file has them: `raw`) beside its reconstruction, feature by feature
     in original units, worst first, the error as a bar (a full bar: one standard deviation squared, or the
@@ -78,7 +89,7 @@ def show_table_beside(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray, 
     config["error"] = st.column_config.ProgressColumn(
         "error", format="%.3f", min_value=0.0, max_value=top, width=widths["error"],
         help=ERROR_HELP)
-    st.dataframe(table, hide_index=True, height="auto", column_config=config)  # a short row: no empty lines under it
+    st.dataframe(table, hide_index=True, height=table_height(len(table)), column_config=config)
 
 
 def show_images(pairs: list[tuple[str, Image.Image]]) -> None:

@@ -10,7 +10,7 @@ from aecore.projection import FAR_FROM_DATA
 
 from ..render import to_pil
 from ..state import Generated, Workspace
-from .common import row_title, show_beside, show_images, show_table_beside, small
+from .common import row_title, show_beside, show_images, show_table_beside, small, table_height
 
 
 def header(ws: Workspace, row: int) -> str:
@@ -52,8 +52,8 @@ def render_location(ws: Workspace, x: float, y: float) -> None:
     if ws.dataset.kind == "image":
         show_images([("decoded", to_pil(decoded[0]))])
     else:
-        st.dataframe(decoded_table_row(ws.dataset.preprocessor, decoded[0], like=ws.dataset.meta), hide_index=True,
-                     height="auto")
+        table = decoded_table_row(ws.dataset.preprocessor, decoded[0], like=ws.dataset.meta)
+        st.dataframe(table, hide_index=True, height=table_height(len(table)))
     if st.button("Show where this code falls on the map", key="decoded_show",
                  help="Its code placed by the nearest training codes: a spot far from the data decodes like "
                       "the data near where its code falls."):
