@@ -29,7 +29,13 @@ def compare_table_row(pre: TablePreprocessor, x: np.ndarray, x_hat: np.ndarray,
         if col.name not in file_row.index:
             return fmt(orig[col.name])
         own = file_row[col.name]
-        return f"{MISSING[:-1]}: {fmt(own)})" if coded(col) else fmt(own)
+        if coded(col):
+            return f"{MISSING[:-1]}: {fmt(own)})"
+        if isinstance(col, NumericColumn) and col.kind == "datetime" and isinstance(own, str):
+            # A date the file wrote as text ("2017-03-27T01:50:00Z") reads as its reconstruction does.
+            parsed = pd.to_datetime(own, errors="coerce", utc=True, format="mixed")
+            return fmt(own) if pd.isna(parsed) else fmt(parsed)
+        return fmt(own)
 
     def coded(col) -> bool:
         """The row holds its column's missing-value code (-999, say): missing, shown as the file has it."""

@@ -95,6 +95,14 @@ def test_a_decoded_yes_no_reads_as_a_rows_reconstruction_does():
     assert shown.loc["frontal", "reconstructed"] == out["frontal"]
 
 
+def test_a_date_written_as_text_reads_as_its_reconstruction():
+    """MplsStops: the inspector showed '2017-03-27T01:50:' (the file's text, cut) beside '2017-03-24 07:26'."""
+    stamps = [f"2017-03-{d:02d}T{d % 24:02d}:50:00Z" for d in range(1, 29)]
+    data = table_dataset(pd.DataFrame({"date": stamps, "v": np.sin(np.arange(28.0))}))
+    row = compare_table_row(data.preprocessor, data.X[1], data.X[1], data.meta.iloc[1]).set_index("feature")
+    assert row.loc["date", "original"] == "2017-03-02 02:50" == row.loc["date", "reconstructed"]
+
+
 def test_label_mix(ds):
     mix = label_mix(ds, np.array([0, 1, 2]))
     assert dict(zip(mix["value"], mix["rows"], strict=True)) == {"a": 2, "b": 1}
