@@ -345,9 +345,7 @@ def value_role(series: pd.Series, limits: Limits) -> tuple[str, str]:
     distinct = text.nunique()
     if distinct == len(series) >= MIN_ROWS_FOR_IDS:
         return "metadata", "every value is different (names or ids): kept for hover and search, not a feature"
-    if distinct <= limits.max_categories:
-        return "category", ""
-    if lumped(text, limits.max_categories):
+    if distinct <= limits.max_categories or lumped(text, limits.max_categories):
         return "category", ""
     return "metadata", (f"{distinct:,} distinct text values (more than {limits.max_categories}): kept for hover "
                         "and colour, not used as a feature")
