@@ -538,7 +538,7 @@ def compression_figure(points: list, current: tuple[int, float] | None, pca_curv
 
 def frame_figure(frame, labels: np.ndarray | None = None, height: int = 300) -> go.Figure:
     """One frame of the latent space as it formed (aecore.watch.Frame): a small scatter, coloured by
-    the label when there is one (the colours of the main map's palette)."""
+    the label when there is one (the colours of the main map's palette), with a legend that names them."""
     xy = frame.xy
     fig = go.Figure()
     if labels is None:
@@ -549,7 +549,8 @@ def frame_figure(frame, labels: np.ndarray | None = None, height: int = 300) -> 
             rows = labels == cat
             fig.add_scatter(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(cat), hoverinfo="skip",
                             marker=dict(size=4, opacity=0.7, color=PALETTE[i % len(PALETTE)]))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=labels is not None,
+                      legend=dict(itemsizing="constant", font=dict(size=11)),
                       title=dict(text=f"epoch {frame.epoch}", font=dict(size=13)),
                       xaxis=dict(showgrid=False, zeroline=False, showticklabels=False),
                       yaxis=dict(showgrid=False, zeroline=False, showticklabels=False, scaleanchor="x"))

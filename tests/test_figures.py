@@ -304,3 +304,15 @@ def test_colour_key_names_the_colours_of_maps_without_a_legend():
     assert "and 8 more" in colour_key(meta, np.zeros(20), "k")  # 20 categories, 12 named
     assert "dark purple (low) to yellow (high)" in colour_key(meta, np.arange(20.0), ERROR_COLUMN)
     assert colour_key(pd.DataFrame({"<b>": ["x", "y"]}), np.zeros(2), "<b>").count("&lt;b&gt;") == 1
+
+
+def test_a_training_frame_names_its_colours():
+    """The Training view's replay coloured its frames by label with no legend to say which colour is which."""
+    from types import SimpleNamespace
+
+    from dashboard.figures import frame_figure
+
+    frame = SimpleNamespace(xy=np.random.default_rng(0).normal(size=(30, 2)), epoch=3)
+    fig = frame_figure(frame, np.array(["cat", "dog", "pig"] * 10))
+    assert fig.layout.showlegend and sorted(t.name for t in fig.data) == ["cat", "dog", "pig"]
+    assert not frame_figure(frame, None).layout.showlegend
