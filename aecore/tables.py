@@ -82,7 +82,8 @@ MISSING_CODE_GAP = 4.0
 MIN_FEATURES = 2  # one feature has nothing to compress: its only code is itself
 # Column names that usually hold a class label (compared lower-case); guess_label prefers them.
 LABEL_NAMES = ("label", "labels", "class", "target", "y", "category", "diagnosis", "species", "cultivar", "outcome",
-               "income", "survived", "churn", "variety", "type", "kind", "grade", "quality", "sex", "gender")
+               "income", "survived", "dead", "died", "death", "alive", "status", "disease", "default", "fraud",
+               "churn", "variety", "type", "kind", "grade", "quality", "sex", "gender")
 
 
 def text_encoding(data: bytes) -> str:

@@ -508,6 +508,9 @@ def test_label_guess_prefers_categorical_columns():
     movies = pd.DataFrame({"mpaa": rated, "genre": ["drama", "comedy", "action"] * 13 + ["drama"],
                            "length": np.arange(40.0), "votes": np.arange(40.0) ** 2})
     assert guess_label(movies) == "genre", "a label names most rows"
+    crashes = pd.DataFrame({"dead": ["alive", "dead"] * 20, "sex": ["m", "f", "f", "m"] * 10,
+                            "speed": np.arange(40.0), "weight": np.arange(40.0) ** 0.5})
+    assert guess_label(crashes) == "dead", "DAAG's nassCDS: the outcome, not the driver's sex"
 
 
 def test_plan_table_says_what_every_column_becomes():
