@@ -165,13 +165,14 @@ ROW_NAMES = "row name"
 # subset of a table, whose row names start at 6823, still has them named, not learned as an amount.
 ROW_NAME_HEADERS = frozenset({"rownames", "rowname", "row.names", "row_names", "row names"})
 
+NAME_DISTINCT = 0.9    # a text column naming rows: at least this share of its values distinct
+NAME_SCAN_ROWS = 10_000  # read to decide, so a 2M-row table decides as fast as a small one
+
 
 def is_row_names(name) -> bool:
     """A column under a blank header or a row-names header (ROW_NAME_HEADERS): the file's own row names."""
     text = str(name)
     return text == ROW_NAMES or text.startswith(BLANK_HEADER) or text.strip().lower() in ROW_NAME_HEADERS
-NAME_DISTINCT = 0.9    # a text column naming rows: at least this share of its values distinct
-NAME_SCAN_ROWS = 10_000  # read to decide, so a 2M-row table decides as fast as a small one
 
 
 def numeric_values(series: pd.Series, kind: str) -> np.ndarray:

@@ -111,10 +111,16 @@ def readable(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFr
     for c in dates:
         out[c] = out[c].map(fmt)
     for c in flags:
-        known = like[c].dropna() if like is not None and c in like.columns else pd.Series(dtype=object)
-        spelling = known.iloc[0] if len(known) else None
+        spelling = column_spelling(like, c)
         out[c] = [fmt(v) if spelling is None else fmt_like(v, spelling) for v in out[c]]
     return out
+
+
+def column_spelling(like: pd.DataFrame | None, name: str):
+    """The column's first value in `like` (the data as the file has it), which true/false are spelled like;
+    None when `like` has no such column or no value in it."""
+    known = like[name].dropna() if like is not None and name in like.columns else ()
+    return known.iloc[0] if len(known) else None
 
 
 def bool_reading(col: NumericColumn, z: float, like) -> str:
@@ -129,12 +135,7 @@ def decoded_table_row(pre: TablePreprocessor, x_hat: np.ndarray, like: pd.DataFr
     the column's first value in `like` (the data as the file has it), as a row's reconstruction reads."""
     x_hat = np.asarray(x_hat, dtype=np.float64).ravel()
     rec = pre.inverse_transform(x_hat[None]).iloc[0]
-
-    def spelling(name: str):
-        known = like[name].dropna() if like is not None and name in like.columns else ()
-        return known.iloc[0] if len(known) else None
-
-    rows = [(c.name, bool_reading(c, x_hat[j], spelling(c.name)) if c.kind == "bool" else fmt(rec[c.name]))
+    rows = [(c.name, bool_reading(c, x_hat[j], column_spelling(like, c.name)) if c.kind == "bool" else fmt(rec[c.name]))
             for j, c in enumerate(pre.numeric)]
     rows += [(c.name, f"{rec[c.name]} (p={rec[c.name + ' (p)']:.2f})") for c in pre.categorical]
     return pd.DataFrame(rows, columns=["feature", "decoded"])
