@@ -7,6 +7,7 @@ a given data point (trace 1+) or a decode-grid node (trace 0) far from any data 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.fixtures_ui import make_csv, make_image_zip
 
@@ -149,15 +150,24 @@ def test_click_empty_space_decodes(page, screenshots):
 def test_a_click_at_the_edge_of_the_map_decodes_that_spot(page):
     """The view is the decode grid's extent: a click a few pixels inside the plot's corner or side lands on
     a grid node (the nearest point), not on nothing. (Plotly keeps the plot's bottom 5 pixels for itself.)"""
-    edges = page.evaluate("""() => { const L = document.querySelector('.js-plotly-plot')._fullLayout;
-      const x0 = L.xaxis._offset, y0 = L.yaxis._offset, w = L.xaxis._length, h = L.yaxis._length;
-      return [[x0 + 6, y0 + h - 10], [x0 + w - 6, y0 + h - 10], [x0 + 6, y0 + h / 2], [x0 + 6, y0 + 6]]; }""")
-    for at in edges:
+    def edge(i: int) -> list[float]:  # read afresh for each click: the page may re-lay the plot out meanwhile
+        return page.evaluate("""(i) => { const L = document.querySelector('.js-plotly-plot')._fullLayout;
+          const x0 = L.xaxis._offset, y0 = L.yaxis._offset, w = L.xaxis._length, h = L.yaxis._length;
+          return [[x0 + 6, y0 + h - 10], [x0 + w - 6, y0 + h - 10], [x0 + 6, y0 + h / 2], [x0 + 6, y0 + 6]][i]; }""",
+                             i)
+
+    for i in range(4):
         before = page.locator("[data-testid=stMarkdownContainer]", has_text="Decoded at").all_inner_texts()
-        click_in_plot(page, at)
-        page.wait_for_function("""(before) => { const t = Array.from(document.querySelectorAll(
-            '[data-testid=stMarkdownContainer]')).map(e => e.textContent).filter(t => t.includes('Decoded at'));
-            return t.length && t.join() !== before.join(); }""", arg=before, timeout=15_000)
+        for attempt in range(3):  # as click_until: a click can race a re-layout
+            click_in_plot(page, edge(i))
+            try:
+                page.wait_for_function("""(before) => { const t = Array.from(document.querySelectorAll(
+                    '[data-testid=stMarkdownContainer]')).map(e => e.textContent).filter(t => t.includes('Decoded at'));
+                    return t.length && t.join() !== before.join(); }""", arg=before, timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
         wait_idle(page)
         page.wait_for_timeout(400)  # two clicks within Plotly's 300 ms are a double-click
     assert page.locator("[data-testid=stException]").count() == 0
